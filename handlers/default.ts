@@ -1,0 +1,17 @@
+import { BadRequestError } from '../layers/core/errors';
+import { websocketRoute } from '../layers/core/http/wrap';
+import { getRuntime } from '../layers/core/runtime';
+import { parseFrame } from '../layers/core/validation';
+
+const runtime = getRuntime({ push: true });
+
+const KNOWN_ACTIONS = ['heartbeat', 'update-presence'];
+
+/** $default: frames no route matched get an error frame explaining why; the socket stays open. */
+export const handler = websocketRoute(runtime, async (event) => {
+  const frame = parseFrame(event.body);
+  const action = typeof frame.action === 'string' ? frame.action.slice(0, 64) : undefined;
+  throw new BadRequestError(
+    action ? `Unknown action "${action}"; expected one of: ${KNOWN_ACTIONS.join(', ')}` : `Missing "action"; expected one of: ${KNOWN_ACTIONS.join(', ')}`,
+  );
+});

@@ -1,0 +1,210 @@
+/**
+ * Configuration is read from the environment once, validated, and frozen.
+ * A missing or malformed value fails the cold start with a message naming the
+ * variable, instead of surfacing later as a confusing runtime error.
+ */
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface RedisConfig {
+  host: string;
+  port: number;
+  tls: boolean;
+  cluster: boolean;
+  username?: string;
+  password?: string;
+  keyPrefix: string;
+}
+
+export interface PostgresConfig {
+  /** A full connection string (local runs and tests); wins over the parts below. */
+  connectionString?: string;
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  /** Secrets Manager secret holding the password (plain string or JSON with `password`). */
+  passwordSecretArn?: string;
+  ssl: boolean;
+  poolMax: number;
+}
+
+export type TokenUse = 'id' | 'access';
+
+export type JwtConfig =
+  | { kind: 'cognito'; userPoolId: string; clientIds: string[]; tokenUse: TokenUse; userIdClaim: string }
+  | { kind: 'generic'; issuer: string; jwksUri: string; clientIds: string[]; tokenUse: TokenUse; userIdClaim: string };
+
+export interface PresenceConfig {
+  /** A user with no activity for this long is timed out by the sweep. */
+  timeoutMs: number;
+  statusShards: number;
+  /** API Gateway closes every WebSocket after two hours; our records never outlive that. */
+  connectionMaxAgeMs: number;
+  lastSeenRetentionMs: number;
+  friendCacheTtlMs: number;
+  pushConcurrency: number;
+  sweepBatchSize: number;
+  sweepTimeBudgetMs: number;
+  maxUrlLength: number;
+  maxTitleLength: number;
+}
+
+export interface Config {
+  redis: RedisConfig;
+  postgres: PostgresConfig;
+  presence: PresenceConfig;
+  /** Endpoint of the API Gateway Management API (https://{api}.execute-api.{region}.amazonaws.com/{stage}). */
+  managementEndpoint?: string;
+  awsRegion?: string;
+  corsOrigin: string;
+  /** Claim holding the user id in verified tokens (REST authorizer claims, WebSocket authorizer). */
+  userIdClaim: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string, fallback?: string): string {
+  const value = env[name]?.trim();
+  if (value) return value;
+  if (fallback !== undefined) return fallback;
+  throw new ConfigError(`Missing required environment variable ${name}`);
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function int(env: Env, name: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function list(env: Env, name: string): string[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+function loadRedis(env: Env): RedisConfig {
+  const keyPrefix = str(env, 'REDIS_KEY_PREFIX', 'presence:');
+  const url = optional(env, 'REDIS_URL');
+  if (url) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError('REDIS_URL must be a URL like redis://host:6379');
+    }
+    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+      throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
+    }
+    return {
+      host: parsed.hostname,
+      port: parsed.port ? Number(parsed.port) : 6379,
+      tls: parsed.protocol === 'rediss:',
+      cluster: bool(env, 'REDIS_CLUSTER', false),
+      username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
+      password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+      keyPrefix,
+    };
+  }
+  return {
+    host: str(env, 'REDIS_HOST'),
+    port: int(env, 'REDIS_PORT', 6379, 1, 65535),
+    tls: bool(env, 'REDIS_TLS', false),
+    cluster: bool(env, 'REDIS_CLUSTER', false),
+    keyPrefix,
+  };
+}
+
+function loadPostgres(env: Env): PostgresConfig {
+  const connectionString = optional(env, 'DATABASE_URL');
+  const base = {
+    poolMax: int(env, 'PG_POOL_MAX', 2, 1, 100),
+    ssl: bool(env, 'PG_SSL', false),
+  };
+  if (connectionString) {
+    return { ...base, connectionString, host: '', port: 5432, database: '', user: '' };
+  }
+  return {
+    ...base,
+    host: str(env, 'PGHOST'),
+    port: int(env, 'PGPORT', 5432, 1, 65535),
+    database: str(env, 'PGDATABASE'),
+    user: str(env, 'PGUSER'),
+    passwordSecretArn: optional(env, 'PG_PASSWORD_SECRET_ARN'),
+  };
+}
+
+function loadPresence(env: Env): PresenceConfig {
+  return {
+    timeoutMs: int(env, 'PRESENCE_TIMEOUT_SECONDS', 150, 5, 86_400) * 1000,
+    statusShards: int(env, 'STATUS_SHARDS', 16, 1, 1024),
+    connectionMaxAgeMs: int(env, 'CONNECTION_MAX_AGE_SECONDS', 7200, 60, 7200) * 1000,
+    lastSeenRetentionMs: int(env, 'LAST_SEEN_RETENTION_DAYS', 30, 1, 365) * 86_400_000,
+    friendCacheTtlMs: int(env, 'FRIEND_CACHE_TTL_SECONDS', 30, 0, 3600) * 1000,
+    pushConcurrency: int(env, 'PUSH_CONCURRENCY', 64, 1, 1000),
+    sweepBatchSize: int(env, 'SWEEP_BATCH_SIZE', 500, 1, 5000),
+    sweepTimeBudgetMs: int(env, 'SWEEP_TIME_BUDGET_SECONDS', 45, 1, 900) * 1000,
+    maxUrlLength: int(env, 'MAX_URL_LENGTH', 2048, 16, 32_768),
+    maxTitleLength: int(env, 'MAX_TITLE_LENGTH', 512, 16, 32_768),
+  };
+}
+
+/** JWT settings are separate: only the authorizer (and the local REST emulation) needs them. */
+export function loadJwtConfig(env: Env = process.env): JwtConfig {
+  const tokenUseRaw = str(env, 'JWT_TOKEN_USE', 'id');
+  if (tokenUseRaw !== 'id' && tokenUseRaw !== 'access') {
+    throw new ConfigError(`JWT_TOKEN_USE must be "id" or "access", got "${tokenUseRaw}"`);
+  }
+  const tokenUse: TokenUse = tokenUseRaw;
+  const userIdClaim = str(env, 'USER_ID_CLAIM', 'sub');
+  const clientIds = list(env, 'JWT_CLIENT_IDS');
+  if (clientIds.length === 0) throw new ConfigError('JWT_CLIENT_IDS must list at least one app client id');
+  const userPoolId = optional(env, 'COGNITO_USER_POOL_ID');
+  if (userPoolId) {
+    if (!/^[\w-]+_[0-9a-zA-Z]+$/.test(userPoolId)) {
+      throw new ConfigError('COGNITO_USER_POOL_ID must look like <region>_<id>');
+    }
+    return { kind: 'cognito', userPoolId, clientIds, tokenUse, userIdClaim };
+  }
+  const issuer = optional(env, 'JWT_ISSUER');
+  const jwksUri = optional(env, 'JWT_JWKS_URI');
+  if (!issuer || !jwksUri) {
+    throw new ConfigError('Set COGNITO_USER_POOL_ID, or both JWT_ISSUER and JWT_JWKS_URI');
+  }
+  return { kind: 'generic', issuer, jwksUri, clientIds, tokenUse, userIdClaim };
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  return Object.freeze({
+    redis: loadRedis(env),
+    postgres: loadPostgres(env),
+    presence: loadPresence(env),
+    managementEndpoint: optional(env, 'WEBSOCKET_MANAGEMENT_ENDPOINT'),
+    awsRegion: optional(env, 'AWS_REGION'),
+    corsOrigin: str(env, 'CORS_ALLOW_ORIGIN', '*'),
+    userIdClaim: str(env, 'USER_ID_CLAIM', 'sub'),
+  });
+}

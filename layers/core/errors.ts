@@ -1,0 +1,58 @@
+/**
+ * Typed errors carry the status code they map to. Only `expose`d messages
+ * reach clients; anything else becomes a generic 500 with no details.
+ */
+export class PresenceError extends Error {
+  readonly statusCode: number;
+  readonly expose: boolean;
+
+  constructor(statusCode: number, message: string, expose = statusCode < 500) {
+    super(message);
+    this.name = new.target.name;
+    this.statusCode = statusCode;
+    this.expose = expose;
+  }
+}
+
+export class BadRequestError extends PresenceError {
+  constructor(message: string) {
+    super(400, message);
+  }
+}
+
+export class UnauthorizedError extends PresenceError {
+  constructor(message = 'Unauthorized') {
+    super(401, message);
+  }
+}
+
+export class ForbiddenError extends PresenceError {
+  constructor(message = 'Forbidden') {
+    super(403, message);
+  }
+}
+
+export class NotFoundError extends PresenceError {
+  constructor(message = 'Not found') {
+    super(404, message);
+  }
+}
+
+/** The connection that sent a message is not (or no longer) registered: the client must reconnect. */
+export class StaleConnectionError extends PresenceError {
+  constructor() {
+    super(410, 'Connection is not registered; reconnect');
+  }
+}
+
+export interface PublicError {
+  statusCode: number;
+  message: string;
+}
+
+export function toPublicError(error: unknown): PublicError {
+  if (error instanceof PresenceError && error.expose) {
+    return { statusCode: error.statusCode, message: error.message };
+  }
+  return { statusCode: 500, message: 'Internal server error' };
+}

@@ -1,0 +1,27 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
+import { logger } from '../logger';
+import type { Runtime } from '../runtime';
+import { restErrors, websocketErrors } from './middleware';
+
+export type WebSocketEvent = APIGatewayProxyWebsocketEventV2 & {
+  requestContext: APIGatewayProxyWebsocketEventV2['requestContext'] & { authorizer?: Record<string, unknown> };
+};
+export type WebSocketResult = { statusCode: number; headers?: Record<string, string>; body?: string };
+
+/** The same middleware stack for every WebSocket route: context-aware logs, error frames. */
+export function websocketRoute(runtime: Runtime, route: (event: WebSocketEvent) => Promise<WebSocketResult>) {
+  return middy<WebSocketEvent, WebSocketResult, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(websocketErrors(runtime.service))
+    .handler(route);
+}
+
+/** The same middleware stack for every REST route: context-aware logs, typed errors with CORS. */
+export function restRoute(runtime: Runtime, route: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(restErrors(runtime.config.corsOrigin))
+    .handler(route);
+}

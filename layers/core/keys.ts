@@ -1,0 +1,68 @@
+/**
+ * Redis key layout. Every key of one user lives in the hash slot of the user's
+ * status shard ({prefix}{<shard>}), so each state change is one atomic script
+ * on one slot, on a single node and on Redis Cluster alike.
+ *
+ *   <prefix>{<s>}:status        ZSET userId -> last activity (ms)    online users of shard s
+ *   <prefix>{<s>}:conn:<user>   ZSET connectionId -> expiry (ms)     live connections of a user
+ *   <prefix>{<s>}:page:<user>   HASH url,title,domain,lurl,ltitle,ldomain
+ *   <prefix>{<s>}:seen          ZSET userId -> went offline at (ms)  bounded retention
+ *   <prefix>{<s>}:pending       HASH userId -> "conn1,conn2"         timed out, friends not yet told
+ */
+
+/** FNV-1a: stable across processes and languages, cheap, evenly spread for ids. */
+export function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+export class KeySpace {
+  constructor(
+    readonly prefix: string,
+    readonly shards: number,
+  ) {}
+
+  shardOf(userId: string): number {
+    return fnv1a(userId) % this.shards;
+  }
+
+  private slot(shard: number): string {
+    return `${this.prefix}{${shard}}`;
+  }
+
+  status(shard: number): string {
+    return `${this.slot(shard)}:status`;
+  }
+
+  lastSeen(shard: number): string {
+    return `${this.slot(shard)}:seen`;
+  }
+
+  pending(shard: number): string {
+    return `${this.slot(shard)}:pending`;
+  }
+
+  connections(userId: string, shard = this.shardOf(userId)): string {
+    return `${this.slot(shard)}:conn:${userId}`;
+  }
+
+  page(userId: string, shard = this.shardOf(userId)): string {
+    return `${this.slot(shard)}:page:${userId}`;
+  }
+
+  /** Groups user ids by shard, so multi-user reads can run one pipeline per slot. */
+  groupByShard(userIds: Iterable<string>): Map<number, string[]> {
+    const groups = new Map<number, string[]>();
+    for (const userId of userIds) {
+      const shard = this.shardOf(userId);
+      const group = groups.get(shard);
+      if (group) group.push(userId);
+      else groups.set(shard, [userId]);
+    }
+    return groups;
+  }
+}

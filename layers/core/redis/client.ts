@@ -1,0 +1,33 @@
+import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { RedisConfig } from '../config';
+
+export type RedisClient = Redis | Cluster;
+
+/**
+ * One client per container. ElastiCache Serverless and cluster-mode
+ * endpoints need Cluster with the configured host kept as-is for TLS SNI.
+ */
+export function createRedisClient(config: RedisConfig): RedisClient {
+  const common: RedisOptions = {
+    username: config.username,
+    password: config.password,
+    tls: config.tls ? {} : undefined,
+    connectTimeout: 5000,
+    maxRetriesPerRequest: 2,
+    enableAutoPipelining: false,
+  };
+  if (config.cluster) {
+    const options: ClusterOptions = {
+      redisOptions: common,
+      dnsLookup: (address, callback) => callback(null, address),
+      slotsRefreshTimeout: 2000,
+      enableOfflineQueue: true,
+    };
+    return new Cluster([{ host: config.host, port: config.port }], options);
+  }
+  return new Redis({ ...common, host: config.host, port: config.port });
+}
+
+export function isCluster(client: RedisClient): client is Cluster {
+  return client instanceof Cluster;
+}

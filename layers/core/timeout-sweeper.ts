@@ -1,0 +1,95 @@
+import type { PresenceConfig } from './config';
+import type { FriendDirectory } from './db/friend-directory';
+import { logger } from './logger';
+import { presenceTimeoutMessage } from './messages';
+import type { ConnectionGateway } from './push/connection-gateway';
+import { closeAll, deliverAll, encode, type Delivery } from './push/fan-out';
+import type { PresenceStore } from './redis/presence-store';
+import type { Clock } from './presence-service';
+
+export interface SweepBatchResult {
+  shard: number;
+  /** Users handled in this batch (newly claimed plus any left pending by an earlier attempt). */
+  processed: number;
+  /** Users whose friends were told they went offline. */
+  timedOut: number;
+  /** Users who were claimed but came back online before their friends were told. */
+  cameBack: number;
+  notifications: number;
+  connectionsClosed: number;
+  /** True while the shard may still hold stale users. */
+  more: boolean;
+}
+
+export interface TimeoutSweeperDeps {
+  store: PresenceStore;
+  directory: FriendDirectory;
+  gateway: ConnectionGateway;
+  settings: Pick<PresenceConfig, 'timeoutMs' | 'sweepBatchSize' | 'pushConcurrency' | 'statusShards'>;
+  clock?: Clock;
+}
+
+/**
+ * Times out one batch of one shard. Safe to run twice, concurrently, or after
+ * a crash at any point: claiming is atomic and re-checks staleness, claimed
+ * users wait in a pending hash until their friends are told, and a user who
+ * came back online in the meantime is never announced as offline.
+ */
+export class TimeoutSweeper {
+  private readonly now: Clock;
+
+  constructor(private readonly deps: TimeoutSweeperDeps) {
+    this.now = deps.clock ?? Date.now;
+  }
+
+  get shardCount(): number {
+    return this.deps.settings.statusShards;
+  }
+
+  async sweepBatch(shard: number, batchSize = this.deps.settings.sweepBatchSize): Promise<SweepBatchResult> {
+    const { store, directory, gateway, settings } = this.deps;
+    const now = this.now();
+    const cutoff = now - settings.timeoutMs;
+    const candidates = await store.staleCandidates(shard, cutoff, batchSize);
+    const pending = candidates.length > 0 ? await store.claimStale(shard, candidates, cutoff, now) : await store.pending(shard);
+    const result: SweepBatchResult = {
+      shard,
+      processed: pending.size,
+      timedOut: 0,
+      cameBack: 0,
+      notifications: 0,
+      connectionsClosed: 0,
+      more: candidates.length === batchSize,
+    };
+    if (pending.size === 0) return result;
+
+    const users = [...pending.keys()];
+    const [friendsByUser, backOnline] = await Promise.all([directory.friendsOfMany(users), store.onlineAmong(shard, users)]);
+    const offline = users.filter((userId) => !backOnline.has(userId));
+    const friendIds = new Set<string>();
+    for (const userId of offline) for (const friendId of friendsByUser.get(userId) ?? []) friendIds.add(friendId);
+    const friendConnections = await store.connectionsOf([...friendIds], now);
+
+    const deliveries: Delivery[] = [];
+    for (const userId of offline) {
+      const data = encode(presenceTimeoutMessage(userId));
+      for (const friendId of friendsByUser.get(userId) ?? []) {
+        for (const connectionId of friendConnections.get(friendId) ?? []) deliveries.push({ target: { userId: friendId, connectionId }, data });
+      }
+    }
+    const ghostSockets = users.flatMap((userId) => pending.get(userId) ?? []);
+    const [report, closeFailures] = await Promise.all([
+      deliverAll(gateway, deliveries, settings.pushConcurrency),
+      closeAll(gateway, ghostSockets, settings.pushConcurrency),
+    ]);
+    if (report.gone.length > 0) await store.removeConnections(report.gone);
+    await store.clearPending(shard, users);
+
+    result.timedOut = offline.length;
+    result.cameBack = backOnline.size;
+    result.notifications = report.sent;
+    result.connectionsClosed = ghostSockets.length - closeFailures;
+    logger.info('sweep batch', { ...result, failedPushes: report.failed });
+    return result;
+  }
+}

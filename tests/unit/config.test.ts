@@ -1,0 +1,65 @@
+import { ConfigError, loadConfig, loadJwtConfig } from '../../layers/core/config';
+
+const base = { REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://localhost/db' };
+
+describe('loadConfig', () => {
+  it('applies defaults chosen for a 60-second heartbeat', () => {
+    const config = loadConfig(base);
+    expect(config.presence.timeoutMs).toBe(150_000);
+    expect(config.presence.statusShards).toBe(16);
+    expect(config.presence.connectionMaxAgeMs).toBe(7_200_000);
+    expect(config.redis).toMatchObject({ host: '127.0.0.1', port: 6379, tls: false, cluster: false });
+  });
+
+  it('reads AWS-style parts when no URLs are given', () => {
+    const config = loadConfig({
+      REDIS_HOST: 'cache.local',
+      REDIS_TLS: 'true',
+      REDIS_CLUSTER: 'true',
+      PGHOST: 'db.local',
+      PGDATABASE: 'users',
+      PGUSER: 'presence',
+      PG_PASSWORD_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:x',
+    });
+    expect(config.redis).toMatchObject({ host: 'cache.local', port: 6379, tls: true, cluster: true });
+    expect(config.postgres).toMatchObject({ host: 'db.local', database: 'users', user: 'presence' });
+  });
+
+  it.each([
+    [{}, /REDIS_HOST/],
+    [{ REDIS_URL: 'http://x' }, /redis:\/\//],
+    [{ ...base, STATUS_SHARDS: '0' }, /STATUS_SHARDS must be an integer/],
+    [{ ...base, PRESENCE_TIMEOUT_SECONDS: 'soon' }, /PRESENCE_TIMEOUT_SECONDS/],
+    [{ ...base, REDIS_CLUSTER: 'maybe' }, /REDIS_CLUSTER must be true or false/],
+    [{ REDIS_URL: base.REDIS_URL }, /PGHOST/],
+  ])('fails fast with a clear message (%#)', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
+
+describe('loadJwtConfig', () => {
+  it('configures Cognito', () => {
+    expect(loadJwtConfig({ COGNITO_USER_POOL_ID: 'us-east-1_abc', JWT_CLIENT_IDS: 'a, b' })).toEqual({
+      kind: 'cognito',
+      userPoolId: 'us-east-1_abc',
+      clientIds: ['a', 'b'],
+      tokenUse: 'id',
+      userIdClaim: 'sub',
+    });
+  });
+
+  it('configures any issuer with a JWKS URL', () => {
+    const config = loadJwtConfig({ JWT_ISSUER: 'http://127.0.0.1:1/pool', JWT_JWKS_URI: 'http://127.0.0.1:1/jwks', JWT_CLIENT_IDS: 'c', JWT_TOKEN_USE: 'access' });
+    expect(config).toMatchObject({ kind: 'generic', tokenUse: 'access' });
+  });
+
+  it.each([
+    [{ JWT_CLIENT_IDS: 'c' }, /COGNITO_USER_POOL_ID/],
+    [{ COGNITO_USER_POOL_ID: 'us-east-1_abc' }, /JWT_CLIENT_IDS/],
+    [{ COGNITO_USER_POOL_ID: 'nope', JWT_CLIENT_IDS: 'c' }, /look like/],
+    [{ COGNITO_USER_POOL_ID: 'us-east-1_abc', JWT_CLIENT_IDS: 'c', JWT_TOKEN_USE: 'refresh' }, /JWT_TOKEN_USE/],
+  ])('fails fast (%#)', (env, message) => {
+    expect(() => loadJwtConfig(env)).toThrow(message);
+  });
+});
