@@ -12,6 +12,8 @@ export const handler = websocketRoute(runtime, async (event) => {
   const frame = parseFrame(event.body);
   const action = typeof frame.action === 'string' ? frame.action.slice(0, 64) : undefined;
   throw new BadRequestError(
-    action ? `Unknown action "${action}"; expected one of: ${KNOWN_ACTIONS.join(', ')}` : `Missing "action"; expected one of: ${KNOWN_ACTIONS.join(', ')}`,
+    action
+      ? `Unknown action "${action}"; expected one of: ${KNOWN_ACTIONS.join(', ')}`
+      : `Missing "action"; expected one of: ${KNOWN_ACTIONS.join(', ')}`,
   );
 });

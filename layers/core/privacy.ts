@@ -45,7 +45,10 @@ export function domainOf(url: string): string {
 function normalizeEntry(entry: string): string {
   let value = entry.trim().toLowerCase();
   if (value.includes('://')) value = parseWebUrl(value)?.hostname ?? value;
-  return value.replace(/^\*\./, '').replace(/^www\./, '').replace(/\.$/, '');
+  return value
+    .replace(/^\*\./, '')
+    .replace(/^www\./, '')
+    .replace(/\.$/, '');
 }
 
 function listMatches(list: readonly string[], target: ParsedUrl): boolean {
@@ -59,9 +62,7 @@ function listMatches(list: readonly string[], target: ParsedUrl): boolean {
 export function isShared(settings: SharingSettings, url: string): boolean {
   const target = parseWebUrl(url);
   if (!target) return false;
-  return settings.shareMode === 'default_all'
-    ? !listMatches(settings.domainDeny, target)
-    : listMatches(settings.domainAllow, target);
+  return settings.shareMode === 'default_all' ? !listMatches(settings.domainDeny, target) : listMatches(settings.domainAllow, target);
 }
 
 /** Applies the user's sharing rule: a page they do not share is kept and sent as an empty page. */

@@ -74,7 +74,8 @@ export class TimeoutSweeper {
     for (const userId of offline) {
       const data = encode(presenceTimeoutMessage(userId));
       for (const friendId of friendsByUser.get(userId) ?? []) {
-        for (const connectionId of friendConnections.get(friendId) ?? []) deliveries.push({ target: { userId: friendId, connectionId }, data });
+        for (const connectionId of friendConnections.get(friendId) ?? [])
+          deliveries.push({ target: { userId: friendId, connectionId }, data });
       }
     }
     const ghostSockets = users.flatMap((userId) => pending.get(userId) ?? []);

@@ -27,7 +27,10 @@ export function parseFrame(body: string | null | undefined): Record<string, unkn
  * titles are cut (nothing is lost that a friend could use); over-long urls are
  * refused because a cut url points somewhere else.
  */
-export function parsePageUpdate(body: string | null | undefined, limits: Pick<PresenceConfig, 'maxUrlLength' | 'maxTitleLength'>): PageUpdate {
+export function parsePageUpdate(
+  body: string | null | undefined,
+  limits: Pick<PresenceConfig, 'maxUrlLength' | 'maxTitleLength'>,
+): PageUpdate {
   const frame = parseFrame(body);
   const { url, title } = frame;
   if (typeof url !== 'string') throw new BadRequestError('"url" must be a string ("" when the page is hidden)');

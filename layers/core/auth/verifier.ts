@@ -50,21 +50,25 @@ function checkTokenUse(payload: JwtPayload, tokenUse: string): void {
 export function createTokenVerifier(config: JwtConfig): TokenVerifier {
   let raw: RawVerifier;
   if (config.kind === 'cognito') {
-    raw = CognitoJwtVerifier.create({ userPoolId: config.userPoolId, tokenUse: config.tokenUse, clientId: config.clientIds }) as unknown as RawVerifier;
+    raw = CognitoJwtVerifier.create({
+      userPoolId: config.userPoolId,
+      tokenUse: config.tokenUse,
+      clientId: config.clientIds,
+    }) as unknown as RawVerifier;
   } else {
     const jwksCache = jwksCacheFor(config.jwksUri);
     raw = JwtVerifier.create(
       {
-      issuer: config.issuer,
-      jwksUri: config.jwksUri,
-      // Cognito puts the app client id in `aud` (id tokens) or `client_id` (access tokens).
-      audience: config.tokenUse === 'id' ? config.clientIds : null,
-      customJwtCheck: ({ payload }) => {
-        checkTokenUse(payload, config.tokenUse);
-        if (config.tokenUse === 'access' && !config.clientIds.includes(String(payload.client_id))) {
-          throw new Error('client_id not allowed');
-        }
-      },
+        issuer: config.issuer,
+        jwksUri: config.jwksUri,
+        // Cognito puts the app client id in `aud` (id tokens) or `client_id` (access tokens).
+        audience: config.tokenUse === 'id' ? config.clientIds : null,
+        customJwtCheck: ({ payload }) => {
+          checkTokenUse(payload, config.tokenUse);
+          if (config.tokenUse === 'access' && !config.clientIds.includes(String(payload.client_id))) {
+            throw new Error('client_id not allowed');
+          }
+        },
       },
       jwksCache ? { jwksCache } : undefined,
     ) as unknown as RawVerifier;

@@ -22,7 +22,11 @@ export async function fanOut(
   concurrency: number,
 ): Promise<FanOutReport> {
   const data = encode(message);
-  return deliverAll(gateway, targets.map((target) => ({ target, data })), concurrency);
+  return deliverAll(
+    gateway,
+    targets.map((target) => ({ target, data })),
+    concurrency,
+  );
 }
 
 export interface Delivery {

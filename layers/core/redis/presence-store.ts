@@ -87,7 +87,15 @@ export class PresenceStore {
   /** Registers a connection and marks the user active now. Resolves true when the user came online. */
   async connect(userId: string, connectionId: string, connectedAt: number, now: number): Promise<boolean> {
     const expiresAt = connectedAt + this.timings.connectionMaxAgeMs;
-    const result = await this.script('presenceConnect')(3, ...this.userKeys(userId), userId, connectionId, now, expiresAt, this.timings.pageTtlMs);
+    const result = await this.script('presenceConnect')(
+      3,
+      ...this.userKeys(userId),
+      userId,
+      connectionId,
+      now,
+      expiresAt,
+      this.timings.pageTtlMs,
+    );
     return result === 1;
   }
 
@@ -250,7 +258,10 @@ export class PresenceStore {
           const slice = replies.slice(offset, offset + counts[i]!);
           offset += counts[i]!;
           for (const [error] of slice) if (error) throw error;
-          results.set(userId, slice.map(([, value]) => value));
+          results.set(
+            userId,
+            slice.map(([, value]) => value),
+          );
         });
       }),
     );

@@ -1,0 +1,579 @@
+/**
+ * Static checks of template.yaml: SAM schema, build wiring, reference integrity, the WebSocket/REST shape
+ * the clients and the local runtime depend on, least-privilege IAM and the absence of secrets.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { loadTemplate, type CfnResource, type CfnTemplate } from '../../scripts/cfn-yaml';
+import { createValidator, findSchema, schemaPath } from '../../scripts/validate-template';
+
+const ROOT = resolve(__dirname, '..', '..');
+const TEMPLATE_PATH = join(ROOT, 'template.yaml');
+const template: CfnTemplate = loadTemplate(TEMPLATE_PATH);
+const templateText = readFileSync(TEMPLATE_PATH, 'utf8');
+const resources = template.Resources;
+
+type J = Record<string, unknown>;
+const obj = (value: unknown): J => (value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as J) : {});
+const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
+const props = (logicalId: string): J => obj(resources[logicalId]?.Properties);
+const ofType = (type: string): [string, CfnResource][] => Object.entries(resources).filter(([, r]) => r.Type === type);
+
+/** docs/ARCHITECTURE.md: logical id -> handler file. */
+const FUNCTIONS: Record<string, string> = {
+  AuthorizerFunction: 'authorizer',
+  ConnectFunction: 'connect',
+  DisconnectFunction: 'disconnect',
+  HeartbeatFunction: 'heartbeat',
+  UpdatePresenceFunction: 'update-presence',
+  DefaultFunction: 'default',
+  GetPresenceFunction: 'get-presence',
+  GetUserPresenceFunction: 'get-user-presence',
+  SweepShardFunction: 'sweep-shard',
+};
+const ROUTES: Record<string, string> = {
+  $connect: 'ConnectFunction',
+  $disconnect: 'DisconnectFunction',
+  heartbeat: 'HeartbeatFunction',
+  'update-presence': 'UpdatePresenceFunction',
+  $default: 'DefaultFunction',
+};
+const PUSHERS = ['DisconnectFunction', 'HeartbeatFunction', 'UpdatePresenceFunction', 'DefaultFunction', 'SweepShardFunction'];
+const POSTGRES_READERS = ['DisconnectFunction', 'UpdatePresenceFunction', 'GetPresenceFunction', 'GetUserPresenceFunction', 'SweepShardFunction'];
+const LAYER_EXTERNALS = [
+  'ioredis',
+  'pg',
+  'pg-native',
+  'aws-jwt-verify',
+  '@middy/core',
+  '@aws-lambda-powertools/logger',
+  'tldts',
+  'lru-cache',
+  '@aws-sdk/*',
+];
+
+const functionIds = ofType('AWS::Serverless::Function').map(([id]) => id);
+
+// ------------------------------------------------------------------------------------------------
+// Reference collection
+// ------------------------------------------------------------------------------------------------
+const PSEUDO_PARAMETERS = new Set([
+  'AWS::AccountId',
+  'AWS::NotificationARNs',
+  'AWS::NoValue',
+  'AWS::Partition',
+  'AWS::Region',
+  'AWS::StackId',
+  'AWS::StackName',
+  'AWS::URLSuffix',
+]);
+/** GetAtt attributes this template may use, per resource type. */
+const ATTRIBUTES: Record<string, string[]> = {
+  'AWS::Serverless::Function': ['Arn'],
+  'AWS::Serverless::StateMachine': ['Arn', 'Name'],
+  'AWS::Serverless::Api': ['RootResourceId'],
+  'AWS::Serverless::LayerVersion': [],
+  'AWS::ApiGatewayV2::Api': ['ApiEndpoint', 'ApiId'],
+  'AWS::ApiGatewayV2::Authorizer': ['AuthorizerId'],
+  'AWS::ApiGatewayV2::Integration': ['IntegrationId'],
+  'AWS::ApiGatewayV2::Route': ['RouteId'],
+  'AWS::Logs::LogGroup': ['Arn'],
+  'AWS::Lambda::Permission': [],
+};
+
+interface Reference {
+  where: string;
+  kind: 'Ref' | 'GetAtt';
+  name: string;
+  attribute?: string;
+}
+
+function subReferences(text: string, where: string, locals: Set<string>): Reference[] {
+  const refs: Reference[] = [];
+  for (const match of text.matchAll(/\$\{([^}]*)\}/g)) {
+    const inner = (match[1] ?? '').trim();
+    if (inner.startsWith('!')) continue; // ${!Literal}
+    if (locals.has(inner)) continue;
+    const dot = inner.indexOf('.');
+    if (dot > 0 && !inner.startsWith('AWS::')) refs.push({ where, kind: 'GetAtt', name: inner.slice(0, dot), attribute: inner.slice(dot + 1) });
+    else refs.push({ where, kind: 'Ref', name: inner });
+  }
+  return refs;
+}
+
+function collectReferences(value: unknown, where: string, out: Reference[] = []): Reference[] {
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => collectReferences(item, `${where}[${index}]`, out));
+    return out;
+  }
+  if (value === null || typeof value !== 'object') return out;
+  const record = value as J;
+  const keys = Object.keys(record);
+  if (keys.length === 1 && keys[0] === 'Ref' && typeof record.Ref === 'string') {
+    out.push({ where, kind: 'Ref', name: record.Ref });
+    return out;
+  }
+  if (keys.length === 1 && keys[0] === 'Fn::GetAtt') {
+    const target = record['Fn::GetAtt'];
+    const [name, attribute] = Array.isArray(target) ? target : String(target).split(/\.(.*)/s);
+    out.push({ where, kind: 'GetAtt', name: String(name), attribute: attribute === undefined ? undefined : String(attribute) });
+    return out;
+  }
+  if (keys.length === 1 && keys[0] === 'Fn::Sub') {
+    const sub = record['Fn::Sub'];
+    if (typeof sub === 'string') out.push(...subReferences(sub, where, new Set()));
+    else if (Array.isArray(sub)) {
+      const variables = obj(sub[1]);
+      out.push(...subReferences(String(sub[0]), where, new Set(Object.keys(variables))));
+      collectReferences(variables, `${where}.Fn::Sub[1]`, out);
+    }
+    return out;
+  }
+  for (const [key, child] of Object.entries(record)) collectReferences(child, `${where}.${key}`, out);
+  return out;
+}
+
+function allReferences(): Reference[] {
+  const refs: Reference[] = [];
+  collectReferences(template.Globals, 'Globals', refs);
+  collectReferences(template.Conditions, 'Conditions', refs);
+  collectReferences(template.Outputs, 'Outputs', refs);
+  for (const [id, resource] of Object.entries(resources)) {
+    collectReferences(resource.Properties, `Resources.${id}.Properties`, refs);
+  }
+  return refs;
+}
+
+function stringLeaves(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) value.forEach((item) => stringLeaves(item, out));
+  else if (value !== null && typeof value === 'object') Object.values(value).forEach((item) => stringLeaves(item, out));
+  return out;
+}
+
+/** Paths of keys that look secret (password, token, ...) but hold a literal instead of an intrinsic/definition. */
+function secretKeysWithLiterals(value: unknown, where = '', out: string[] = []): string[] {
+  if (Array.isArray(value)) value.forEach((item, index) => secretKeysWithLiterals(item, `${where}[${index}]`, out));
+  else if (value !== null && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) {
+      const path = where ? `${where}.${key}` : key;
+      if (/password|passwd|pwd|secret|token|api_?key/i.test(key) && (typeof child === 'string' || typeof child === 'number')) out.push(path);
+      secretKeysWithLiterals(child, path, out);
+    }
+  }
+  return out;
+}
+
+/** Inline policy statements of a function (SAM `Policies` entries with a `Statement`). */
+function statements(logicalId: string): J[] {
+  return list(props(logicalId).Policies).flatMap((policy) => list(obj(policy).Statement).map(obj));
+}
+
+function subString(value: unknown): string | undefined {
+  const sub = obj(value)['Fn::Sub'];
+  return typeof sub === 'string' ? sub : undefined;
+}
+
+// ------------------------------------------------------------------------------------------------
+describe('template.yaml', () => {
+  describe('SAM schema', () => {
+    const schemaFile = findSchema();
+    if (!schemaFile) {
+      it.skip(`validates against the SAM schema -- SKIPPED: schema not found at ${schemaPath()} (set SAM_SCHEMA_PATH)`, () => undefined);
+      return;
+    }
+    const validate = createValidator(JSON.parse(readFileSync(schemaFile, 'utf8')) as object);
+
+    it('validates against the SAM schema', () => {
+      const result = validate(template);
+      expect(result.errors).toEqual([]);
+      expect(result.valid).toBe(true);
+    });
+
+    it('reports a readable error for an invalid template', () => {
+      const broken = JSON.parse(JSON.stringify(template)) as CfnTemplate;
+      (broken.Resources.ConnectFunction?.Properties as J).Hndler = 'connect.handler';
+      const result = validate(broken);
+      expect(result.valid).toBe(false);
+      expect(result.errors).toContain('Resources.ConnectFunction.Properties: unknown property "Hndler"');
+    });
+  });
+
+  describe('functions and build wiring', () => {
+    it('declares exactly the nine functions of docs/ARCHITECTURE.md', () => {
+      expect(functionIds.sort()).toEqual(Object.keys(FUNCTIONS).sort());
+    });
+
+    it.each(Object.entries(FUNCTIONS))('%s: Handler maps to an existing esbuild entry point', (logicalId, file) => {
+      const resource = resources[logicalId] as CfnResource;
+      const properties = obj(resource.Properties);
+      const metadata = obj(resource.Metadata);
+      const build = obj(metadata.BuildProperties);
+      expect(properties.CodeUri).toBe('.');
+      expect(metadata.BuildMethod).toBe('esbuild');
+      expect(build).toMatchObject({ Format: 'cjs', Target: 'es2022', Minify: true, Sourcemap: true });
+      expect(build.EntryPoints).toEqual([`handlers/${file}.ts`]);
+      expect(existsSync(join(ROOT, String(properties.CodeUri), `handlers/${file}.ts`))).toBe(true);
+      const handler = String(properties.Handler);
+      expect(handler).toBe(`${file}.handler`);
+      // esbuild writes entry handlers/<file>.ts to <artifacts>/<file>.js, which Handler <file>.handler loads.
+      expect(handler.slice(0, handler.lastIndexOf('.'))).toBe(basename(String(list(build.EntryPoints)[0]), '.ts'));
+      expect([...new Set(list(build.External))].sort()).toEqual([...LAYER_EXTERNALS].sort());
+    });
+
+    it('runs every function on nodejs22.x/arm64 with the runtime dependencies layer, in the VPC', () => {
+      const globals = obj(template.Globals?.Function);
+      expect(globals.Runtime).toBe('nodejs22.x');
+      expect(globals.Architectures).toEqual(['arm64']);
+      expect(globals.Layers).toEqual([{ Ref: 'RuntimeDependenciesLayer' }]);
+      expect(globals.VpcConfig).toEqual({ SubnetIds: { Ref: 'SubnetIds' }, SecurityGroupIds: { Ref: 'SecurityGroupIds' } });
+      for (const id of functionIds) {
+        for (const key of ['Runtime', 'Architectures', 'Layers', 'VpcConfig']) expect(props(id)[key]).toBeUndefined();
+      }
+      const variables = obj(obj(globals.Environment).Variables);
+      expect(variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      expect(variables.WEBSOCKET_MANAGEMENT_ENDPOINT).toEqual({
+        'Fn::Sub': 'https://${WebSocketApi}.execute-api.${AWS::Region}.amazonaws.com/${StageName}',
+      });
+      for (const name of ['REDIS_HOST', 'PGHOST', 'PGDATABASE', 'PGUSER', 'PG_PASSWORD_SECRET_ARN', 'STATUS_SHARDS', 'POWERTOOLS_SERVICE_NAME']) {
+        expect(variables[name]).toBeDefined();
+      }
+      const authorizerVariables = obj(obj(props('AuthorizerFunction').Environment).Variables);
+      expect(authorizerVariables).toMatchObject({
+        COGNITO_USER_POOL_ID: { Ref: 'CognitoUserPoolId' },
+        JWT_CLIENT_IDS: { 'Fn::Join': [',', { Ref: 'CognitoClientIds' }] },
+        JWT_TOKEN_USE: { Ref: 'JwtTokenUse' },
+      });
+    });
+
+    it('has a retention-bounded log group per function', () => {
+      const logGroups = ofType('AWS::Logs::LogGroup').map(([, r]) => obj(r.Properties));
+      for (const id of functionIds) {
+        const group = logGroups.find((properties) => subString(properties.LogGroupName) === `/aws/lambda/\${${id}}`);
+        expect(group).toBeDefined();
+        expect(group?.RetentionInDays).toEqual({ Ref: 'LogRetentionDays' });
+      }
+    });
+  });
+
+  describe('runtime dependencies layer', () => {
+    const rootPackage = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const layer = props('RuntimeDependenciesLayer');
+    const layerDir = join(ROOT, String(layer.ContentUri));
+    const layerPackage = JSON.parse(readFileSync(join(layerDir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+
+    it('is a nodejs22.x layer built from layers/runtime', () => {
+      expect(resources.RuntimeDependenciesLayer?.Type).toBe('AWS::Serverless::LayerVersion');
+      expect(layer.ContentUri).toBe('layers/runtime');
+      expect(layer.CompatibleRuntimes).toEqual(['nodejs22.x']);
+      expect(obj(resources.RuntimeDependenciesLayer?.Metadata).BuildMethod).toBe('nodejs22.x');
+    });
+
+    it.each(LAYER_EXTERNALS.filter((name) => name !== '@aws-sdk/*' && name !== 'pg-native'))(
+      'External %s is a layer dependency pinned to the root version',
+      (name) => {
+        expect(rootPackage.dependencies[name]).toBeDefined();
+        expect(layerPackage.dependencies[name]).toBe(rootPackage.dependencies[name]);
+      },
+    );
+
+    it('ships exactly the root runtime dependencies, each covered by External', () => {
+      expect(layerPackage.dependencies).toEqual(rootPackage.dependencies);
+      const covered = (name: string) =>
+        LAYER_EXTERNALS.some((pattern) => (pattern.endsWith('/*') ? name.startsWith(pattern.slice(0, -1)) : pattern === name));
+      for (const name of Object.keys(rootPackage.dependencies)) expect(`${name}: ${covered(name)}`).toBe(`${name}: true`);
+    });
+
+    it('has a lockfile in step with package.json (when present)', () => {
+      const lockPath = join(layerDir, 'package-lock.json');
+      if (!existsSync(lockPath)) return;
+      const lock = JSON.parse(readFileSync(lockPath, 'utf8')) as { packages: Record<string, { version?: string; dependencies?: Record<string, string> }> };
+      expect(lock.packages['']?.dependencies).toEqual(layerPackage.dependencies);
+      for (const [name, version] of Object.entries(layerPackage.dependencies)) {
+        expect(`${name}@${lock.packages[`node_modules/${name}`]?.version}`).toBe(`${name}@${version}`);
+      }
+    });
+  });
+
+  describe('references and paths', () => {
+    const parameters = new Set(Object.keys(template.Parameters ?? {}));
+
+    it('every Ref / GetAtt / Sub reference resolves', () => {
+      const problems: string[] = [];
+      for (const ref of allReferences()) {
+        if (ref.kind === 'Ref') {
+          if (!PSEUDO_PARAMETERS.has(ref.name) && !parameters.has(ref.name) && !resources[ref.name]) {
+            problems.push(`${ref.where}: Ref ${ref.name} is not a parameter, resource or pseudo parameter`);
+          }
+          continue;
+        }
+        const resource = resources[ref.name];
+        if (!resource) {
+          problems.push(`${ref.where}: GetAtt ${ref.name}.${ref.attribute} names no resource`);
+          continue;
+        }
+        const known = ATTRIBUTES[resource.Type];
+        if (!known || !ref.attribute || !known.includes(ref.attribute)) {
+          problems.push(`${ref.where}: ${resource.Type} ${ref.name} has no attribute ${ref.attribute ?? '(none)'}`);
+        }
+      }
+      expect(problems).toEqual([]);
+    });
+
+    it('every DependsOn target exists', () => {
+      for (const [id, resource] of Object.entries(resources)) {
+        for (const target of list(resource.DependsOn)) expect(`${id} -> ${String(target)}: ${Boolean(resources[String(target)])}`).toBe(`${id} -> ${String(target)}: true`);
+      }
+    });
+
+    it('every parameter is used', () => {
+      const used = new Set(allReferences().filter((ref) => ref.kind === 'Ref').map((ref) => ref.name));
+      expect([...parameters].filter((name) => !used.has(name))).toEqual([]);
+    });
+
+    it('every CodeUri / ContentUri / DefinitionUri exists', () => {
+      const globalCodeUri = obj(template.Globals?.Function).CodeUri;
+      for (const [id, resource] of Object.entries(resources)) {
+        const properties = obj(resource.Properties);
+        for (const key of ['CodeUri', 'ContentUri', 'DefinitionUri']) {
+          const value = properties[key] ?? (key === 'CodeUri' && resource.Type === 'AWS::Serverless::Function' ? globalCodeUri : undefined);
+          if (value === undefined) continue;
+          expect(typeof value).toBe('string');
+          expect(`${id}.${key} ${String(value)}: ${existsSync(join(ROOT, String(value)))}`).toBe(`${id}.${key} ${String(value)}: true`);
+        }
+      }
+    });
+
+    it('DefinitionSubstitutions match the ${Name} placeholders of the ASL file exactly', () => {
+      const machine = props('PresenceTimeoutStateMachine');
+      const aslPath = join(ROOT, String(machine.DefinitionUri));
+      const asl = readFileSync(aslPath, 'utf8');
+      expect(() => JSON.parse(asl)).not.toThrow();
+      const used = new Set([...asl.matchAll(/\$\{([A-Za-z0-9_]+)\}/g)].map((match) => match[1]));
+      expect([...used].sort()).toEqual(Object.keys(obj(machine.DefinitionSubstitutions)).sort());
+    });
+  });
+
+  describe('WebSocket API', () => {
+    const [apiId] = ofType('AWS::ApiGatewayV2::Api').map(([id]) => id);
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([id, r]): J & { id: string } => ({ ...obj(r.Properties), id }));
+
+    it('is a WEBSOCKET API routed by $request.body.action', () => {
+      expect(apiId).toBe('WebSocketApi');
+      expect(props('WebSocketApi')).toMatchObject({ ProtocolType: 'WEBSOCKET', RouteSelectionExpression: '$request.body.action' });
+    });
+
+    it('has exactly the five routes, each integrated (AWS_PROXY) with its function', () => {
+      expect(routes.map((route) => route.RouteKey).sort()).toEqual(Object.keys(ROUTES).sort());
+      for (const route of routes) {
+        expect(route.ApiId).toEqual({ Ref: 'WebSocketApi' });
+        const target = /^integrations\/\$\{(\w+)\}$/.exec(subString(route.Target) ?? '');
+        expect(target).not.toBeNull();
+        const integrationId = target?.[1] ?? '';
+        expect(resources[integrationId]?.Type).toBe('AWS::ApiGatewayV2::Integration');
+        const integration = props(integrationId);
+        expect(integration.ApiId).toEqual({ Ref: 'WebSocketApi' });
+        expect(integration.IntegrationType).toBe('AWS_PROXY');
+        expect(subString(integration.IntegrationUri)).toBe(
+          `arn:aws:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${${ROUTES[String(route.RouteKey)]}.Arn}/invocations`,
+        );
+      }
+    });
+
+    it('authorizes $connect (and only $connect) with the REQUEST authorizer, without IdentitySource', () => {
+      for (const route of routes) {
+        if (route.RouteKey === '$connect') {
+          expect(route.AuthorizationType).toBe('CUSTOM');
+          expect(route.AuthorizerId).toEqual({ Ref: 'WebSocketAuthorizer' });
+        } else {
+          expect(route.AuthorizationType ?? 'NONE').toBe('NONE');
+          expect(route.AuthorizerId).toBeUndefined();
+        }
+      }
+      const authorizer = props('WebSocketAuthorizer');
+      expect(resources.WebSocketAuthorizer?.Type).toBe('AWS::ApiGatewayV2::Authorizer');
+      expect(authorizer.AuthorizerType).toBe('REQUEST');
+      // The token may come from the query string OR the Sec-WebSocket-Protocol header.
+      expect(authorizer.IdentitySource).toBeUndefined();
+      expect(subString(authorizer.AuthorizerUri)).toBe(
+        'arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${AuthorizerFunction.Arn}/invocations',
+      );
+    });
+
+    it('deploys a stage named by StageName after every route exists', () => {
+      const [stageId, stage] = ofType('AWS::ApiGatewayV2::Stage')[0] ?? [];
+      expect(stageId).toBeDefined();
+      const properties = obj(stage?.Properties);
+      expect(properties.StageName).toEqual({ Ref: 'StageName' });
+      expect(properties.AutoDeploy === true || properties.DeploymentId !== undefined).toBe(true);
+      expect(obj(properties.DefaultRouteSettings).ThrottlingRateLimit).toBeDefined();
+      const dependsOn = new Set(list(stage?.DependsOn).map(String));
+      for (const route of routes) expect(dependsOn.has(route.id)).toBe(true);
+    });
+
+    it('lets API Gateway invoke each WebSocket function, scoped to this API', () => {
+      const permissions = ofType('AWS::Lambda::Permission').map(([, r]) => obj(r.Properties));
+      for (const functionId of ['AuthorizerFunction', ...Object.values(ROUTES)]) {
+        const permission = permissions.find((p) => JSON.stringify(p.FunctionName) === JSON.stringify({ Ref: functionId }));
+        expect(permission).toBeDefined();
+        expect(permission?.Principal).toBe('apigateway.amazonaws.com');
+        expect(permission?.Action).toBe('lambda:InvokeFunction');
+        expect(subString(permission?.SourceArn)).toMatch(
+          /^arn:\$\{AWS::Partition\}:execute-api:\$\{AWS::Region\}:\$\{AWS::AccountId\}:\$\{WebSocketApi\}\/.+$/,
+        );
+      }
+    });
+  });
+
+  describe('REST API', () => {
+    const api = props('RestApi');
+
+    it('uses the Cognito user pool authorizer by default, not on CORS preflight', () => {
+      expect(resources.RestApi?.Type).toBe('AWS::Serverless::Api');
+      const auth = obj(api.Auth);
+      expect(auth.DefaultAuthorizer).toBe('CognitoAuthorizer');
+      expect(auth.AddDefaultAuthorizerToCorsPreflight).toBe(false);
+      expect(obj(obj(auth.Authorizers).CognitoAuthorizer).UserPoolArn).toEqual({
+        'Fn::Sub': 'arn:aws:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/${CognitoUserPoolId}',
+      });
+    });
+
+    it.each([
+      ['GetPresenceFunction', '/presence'],
+      ['GetUserPresenceFunction', '/presence/{userId}'],
+    ])('%s serves GET %s on RestApi with the default authorizer', (functionId, path) => {
+      const events = Object.values(obj(props(functionId).Events)).map(obj);
+      const api = events.find((event) => event.Type === 'Api');
+      expect(obj(api?.Properties)).toMatchObject({ RestApiId: { Ref: 'RestApi' }, Path: path, Method: 'get' });
+      expect(obj(api?.Properties).Auth).toBeUndefined();
+    });
+
+    it('sends CORS headers on success, preflight and API Gateway errors', () => {
+      const cors = obj(api.Cors);
+      expect(cors.AllowOrigin).toEqual({ 'Fn::Sub': "'${CorsAllowOrigin}'" });
+      expect(cors.AllowHeaders).toBe("'Authorization,Content-Type'");
+      expect(cors.AllowMethods).toBe("'GET,OPTIONS'");
+      for (const response of ['DEFAULT_4XX', 'DEFAULT_5XX']) {
+        const headers = obj(obj(obj(obj(api.GatewayResponses)[response]).ResponseParameters).Headers);
+        expect(headers['Access-Control-Allow-Origin']).toEqual({ 'Fn::Sub': "'${CorsAllowOrigin}'" });
+      }
+    });
+  });
+
+  describe('timeout workflow', () => {
+    const machine = props('PresenceTimeoutStateMachine');
+
+    it('is a scheduled EXPRESS state machine that logs to its own log group', () => {
+      expect(resources.PresenceTimeoutStateMachine?.Type).toBe('AWS::Serverless::StateMachine');
+      expect(machine.Type).toBe('EXPRESS');
+      const logging = obj(machine.Logging);
+      expect(['ALL', 'ERROR', 'FATAL']).toContain(logging.Level);
+      const destination = obj(obj(list(logging.Destinations)[0]).CloudWatchLogsLogGroup);
+      expect(destination.LogGroupArn).toEqual({ 'Fn::GetAtt': ['PresenceTimeoutLogGroup', 'Arn'] });
+      const schedule = Object.values(obj(machine.Events)).map(obj)[0];
+      expect(['Schedule', 'ScheduleV2']).toContain(schedule?.Type);
+      expect(obj(schedule?.Properties).ScheduleExpression).toEqual({ Ref: 'SweepScheduleExpression' });
+      expect(obj(machine.DefinitionSubstitutions)).toEqual({
+        SweepShardFunctionArn: { 'Fn::GetAtt': ['SweepShardFunction', 'Arn'] },
+        StatusShardCount: { Ref: 'StatusShardCount' },
+        SweepMaxConcurrency: { Ref: 'SweepMaxConcurrency' },
+        SweepBatchSize: { Ref: 'SweepBatchSize' },
+      });
+    });
+
+    it('may invoke only the sweep function', () => {
+      const policies = list(machine.Policies).map(obj);
+      const invoke = policies.filter((policy) => 'LambdaInvokePolicy' in policy);
+      expect(invoke).toEqual([{ LambdaInvokePolicy: { FunctionName: { Ref: 'SweepShardFunction' } } }]);
+      const actions = policies.flatMap((policy) => list(policy.Statement).map(obj)).flatMap((statement) => list(statement.Action).map(String));
+      expect(actions.every((action) => action.startsWith('logs:'))).toBe(true);
+    });
+  });
+
+  describe('least privilege and secrets', () => {
+    const connectionsArn = /^arn:\$\{AWS::Partition\}:execute-api:\$\{AWS::Region\}:\$\{AWS::AccountId\}:\$\{WebSocketApi\}\/\$\{StageName\}\/(POST|DELETE|GET)\/@connections\/\*$/;
+
+    it.each(functionIds)('%s: execute-api:ManageConnections only if it pushes, scoped to this API and stage', (functionId) => {
+      const manage = statements(functionId).filter((statement) => list(statement.Action).includes('execute-api:ManageConnections'));
+      if (!PUSHERS.includes(functionId)) {
+        expect(manage).toEqual([]);
+        return;
+      }
+      expect(manage).toHaveLength(1);
+      const arns = list(manage[0]?.Resource).map((resource) => subString(resource) ?? JSON.stringify(resource));
+      expect(arns.length).toBeGreaterThan(0);
+      for (const arn of arns) expect(arn).toMatch(connectionsArn);
+      expect(arns.some((arn) => arn.includes('/POST/'))).toBe(true);
+    });
+
+    it.each(functionIds)('%s: reads the PostgreSQL secret only if it queries PostgreSQL, and only that secret', (functionId) => {
+      const policies = list(props(functionId).Policies).map(obj);
+      const secret = policies.filter((policy) => 'AWSSecretsManagerGetSecretValuePolicy' in policy);
+      const inline = statements(functionId).filter((statement) => list(statement.Action).some((action) => String(action).startsWith('secretsmanager:')));
+      expect(inline).toEqual([]);
+      if (POSTGRES_READERS.includes(functionId)) {
+        expect(secret).toEqual([{ AWSSecretsManagerGetSecretValuePolicy: { SecretArn: { Ref: 'PostgresPasswordSecretArn' } } }]);
+      } else {
+        expect(secret).toEqual([]);
+      }
+    });
+
+    it('gives the authorizer no extra permissions and no function a wildcard resource', () => {
+      expect(props('AuthorizerFunction').Policies).toBeUndefined();
+      for (const id of functionIds) {
+        for (const statement of statements(id)) expect(list(statement.Resource)).not.toContain('*');
+        for (const policy of list(props(id).Policies)) expect(typeof policy).not.toBe('string'); // no managed policies
+      }
+    });
+
+    it('contains no literal secret', () => {
+      const strings = stringLeaves(template);
+      expect(strings.filter((value) => /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+/.test(value))).toEqual([]); // JWTs
+      expect(strings.filter((value) => /\b(AKIA|ASIA)[0-9A-Z]{16}\b/.test(value))).toEqual([]); // access keys
+      expect(strings.filter((value) => /[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:[^\s/@]+@/i.test(value))).toEqual([]); // creds in URLs
+      expect(templateText).not.toMatch(/(password|passwd|pwd)=[^\s&;$]/i); // connection-string style
+      expect(secretKeysWithLiterals(template)).toEqual([]);
+      for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
+        if (/(password|secret|token|apikey)$/i.test(name)) expect(`${name} default: ${String(parameter.Default)}`).toBe(`${name} default: undefined`);
+      }
+      const environments = [obj(template.Globals?.Function), ...functionIds.map(props)].map((p) => obj(obj(p.Environment).Variables));
+      for (const variables of environments) {
+        for (const [name, value] of Object.entries(variables)) {
+          if (/PASSWORD|SECRET|TOKEN|API_KEY/.test(name)) expect(`${name}: ${typeof value}`).toBe(`${name}: object`); // an intrinsic
+        }
+      }
+    });
+  });
+
+  describe('outputs', () => {
+    it('publishes the endpoints and the state machine', () => {
+      const outputs = template.Outputs ?? {};
+      expect(subString(outputs.WebSocketUrl?.Value)).toBe('wss://${WebSocketApi}.execute-api.${AWS::Region}.amazonaws.com/${StageName}');
+      expect(subString(outputs.WebSocketManagementEndpoint?.Value)).toBe(
+        'https://${WebSocketApi}.execute-api.${AWS::Region}.amazonaws.com/${StageName}',
+      );
+      expect(subString(outputs.RestApiUrl?.Value)).toContain('${RestApi}');
+      expect(outputs.PresenceTimeoutStateMachineArn?.Value).toEqual({ Ref: 'PresenceTimeoutStateMachine' });
+    });
+  });
+
+  describe('events/', () => {
+    const eventsDir = join(ROOT, 'events');
+    const files = existsSync(eventsDir) ? readdirSync(eventsDir).filter((file) => file.endsWith('.json')) : [];
+
+    it.each(Object.entries(FUNCTIONS))('%s has a sample event events/%s.json', (_id, file) => {
+      expect(files).toContain(`${file}.json`);
+    });
+
+    it.each(files)('%s is JSON without a real-looking token', (file) => {
+      const text = readFileSync(join(eventsDir, file), 'utf8');
+      expect(() => JSON.parse(text)).not.toThrow();
+      expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\./);
+    });
+
+    it.each(files.filter((file) => file !== 'sweep-shard.json'))('%s comes from the default stage', (file) => {
+      const event = JSON.parse(readFileSync(join(eventsDir, file), 'utf8')) as { requestContext?: { stage?: string } };
+      expect(event.requestContext?.stage).toBe(template.Parameters?.StageName?.Default);
+    });
+  });
+});
