@@ -52,18 +52,21 @@ export class TimeoutSweeper {
     const cutoff = now - settings.timeoutMs;
     const candidates = await store.staleCandidates(shard, cutoff, batchSize);
     const pending = candidates.length > 0 ? await store.claimStale(shard, candidates, cutoff, now) : await store.pending(shard);
+    // Batches that failed after their claim (e.g. during a database outage) leave users pending, and
+    // that backlog can outgrow one batch: take at most batchSize of it, so every invocation stays
+    // bounded (and finishes within its timeout), and report more until the backlog is gone.
+    const users = [...pending.keys()].slice(0, batchSize);
     const result: SweepBatchResult = {
       shard,
-      processed: pending.size,
+      processed: users.length,
       timedOut: 0,
       cameBack: 0,
       notifications: 0,
       connectionsClosed: 0,
-      more: candidates.length === batchSize,
+      more: candidates.length === batchSize || pending.size > users.length,
     };
-    if (pending.size === 0) return result;
+    if (users.length === 0) return result;
 
-    const users = [...pending.keys()];
     const [friendsByUser, backOnline] = await Promise.all([directory.friendsOfMany(users), store.onlineAmong(shard, users)]);
     const offline = users.filter((userId) => !backOnline.has(userId));
     const friendIds = new Set<string>();

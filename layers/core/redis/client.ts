@@ -14,7 +14,9 @@ export function createRedisClient(config: RedisConfig): RedisClient {
     tls: config.tls ? {} : undefined,
     connectTimeout: 5000,
     maxRetriesPerRequest: 2,
-    enableAutoPipelining: false,
+    // Commands issued in the same tick share one write; a no-op for one request at a time, a large win when a
+    // process serves many (local runtime, benchmarks).
+    enableAutoPipelining: true,
   };
   if (config.cluster) {
     const options: ClusterOptions = {
@@ -22,6 +24,7 @@ export function createRedisClient(config: RedisConfig): RedisClient {
       dnsLookup: (address, callback) => callback(null, address),
       slotsRefreshTimeout: 2000,
       enableOfflineQueue: true,
+      enableAutoPipelining: true,
     };
     return new Cluster([{ host: config.host, port: config.port }], options);
   }

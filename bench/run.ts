@@ -1,0 +1,735 @@
+/**
+ * npm run bench [-- --smoke] [-- --profile] [-- --runs N]
+ *
+ * Drives the real handlers in-process with API Gateway-shaped events against
+ * real Redis and real PostgreSQL (a dedicated database and key prefix), with
+ * the API Gateway Management API answered over real HTTP by a sink in a
+ * separate process, so every push goes through the real AWS SDK client.
+ * Prints medians of several runs after a warm-up and writes them as JSON
+ * under bench/results/. A benchmark, not a test: a MISS does not fail it;
+ * broken calls (non-200 answers, miscounted round trips) do.
+ */
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import os from 'node:os';
+import { join } from 'node:path';
+import type { Context } from 'aws-lambda';
+import autocannon from 'autocannon';
+import Redis from 'ioredis';
+import type { Runtime } from '../layers/core/runtime';
+import { formatHotFunctions, summarizeProfile, type HotFunction } from './profile-summary';
+import {
+  REDIS_URL,
+  buildGraph,
+  connectionOf,
+  createDatabase,
+  databaseUrl,
+  deleteRedisPrefix,
+  dropDatabase,
+  hub,
+  loner,
+  ringUser,
+  seedDatabase,
+  staleUser,
+  type GraphSize,
+} from './seed';
+import { diff, instrument, median, runLoad, startSink, type Counts, type Instrumentation, type RunResult, type Sink } from './support';
+
+const args = process.argv.slice(2);
+const SMOKE = args.includes('--smoke');
+const PROFILE = args.includes('--profile');
+const runsArg = args.indexOf('--runs');
+const RUNS = runsArg >= 0 ? Number(args[runsArg + 1]) : SMOKE ? 1 : 5;
+const ROOT = join(__dirname, '..');
+const RESULTS = join(__dirname, 'results');
+
+const SIZE: GraphSize = SMOKE
+  ? { ring: 200, ringFriends: 20, watchers: 200, hubs: 2, hubFriends: 50, loners: 2, staleSmall: 20, staleLarge: 0, staleFriends: 20 }
+  : { ring: 10_000, ringFriends: 20, watchers: 10_000, hubs: 16, hubFriends: 200, loners: 16, staleSmall: 1_000, staleLarge: 10_000, staleFriends: 20 };
+const DURATION_MS = SMOKE ? 300 : 2_000;
+const WARMUP_MS = SMOKE ? 150 : 1_000;
+const CONCURRENCY = 16;
+const MEMORY_USERS = SMOKE ? 200 : 10_000;
+// Every timed-out user costs 20 pushes + 1 close through the SDK client, which runs at a few hundred
+// posts/s here (see the ceilings): 1,000 stale users take ~45 s a run, 10,000 ~7 min. The full run
+// therefore takes 2 runs of the 1,000 sweep and runs the 10,000 sweep only with --sweep-large.
+const SWEEP_SMALL_RUNS = SMOKE ? 1 : Math.min(RUNS, 2);
+const SWEEP_LARGE = !SMOKE && args.includes('--sweep-large');
+
+const DB_NAME = `presence_bench_${process.pid}`;
+const PREFIX = `presence-bench:${process.pid}:`;
+
+// --- environment, before any handler (and the runtime it creates) loads ----
+
+function configureEnv(sinkEndpoint: string): void {
+  Object.assign(process.env, {
+    REDIS_URL,
+    REDIS_KEY_PREFIX: PREFIX,
+    DATABASE_URL: databaseUrl(DB_NAME),
+    WEBSOCKET_MANAGEMENT_ENDPOINT: sinkEndpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    // Warm friend cache is the steady state of a busy container (30 s is the default).
+    FRIEND_CACHE_TTL_SECONDS: process.env.FRIEND_CACHE_TTL_SECONDS ?? '30',
+  });
+}
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+function loadHandler(name: string): Handler {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require(join(ROOT, 'handlers', name)) as { handler: Handler }).handler;
+}
+
+function sampleEvent<T>(name: string): T {
+  return JSON.parse(readFileSync(join(ROOT, 'events', `${name}.json`), 'utf8')) as T;
+}
+
+let invocation = 0;
+/** Like a Lambda context; the remaining time matters to middy's timeout (sweep batches here share one process and one SDK client). */
+function context(functionName: string, remainingMs = 30_000): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: `bench-${++invocation}`,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'bench',
+    getRemainingTimeInMillis: () => remainingMs,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+interface WsTemplate {
+  requestContext: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+function wsEvent(template: WsTemplate, userId: string, body: string): unknown {
+  return {
+    ...template,
+    body,
+    requestContext: {
+      ...template.requestContext,
+      connectionId: connectionOf(userId),
+      authorizer: { principalId: userId, userId, integrationLatency: 1 },
+      messageId: `m-${++invocation}`,
+      requestTimeEpoch: Date.now(),
+    },
+  };
+}
+
+interface RestTemplate {
+  requestContext: { authorizer?: { claims?: Record<string, unknown> } } & Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+function restEvent(template: RestTemplate, userId: string, patch: Record<string, unknown> = {}): unknown {
+  return {
+    ...template,
+    ...patch,
+    requestContext: {
+      ...template.requestContext,
+      authorizer: { claims: { ...template.requestContext.authorizer?.claims, sub: userId, 'cognito:username': userId } },
+    },
+  };
+}
+
+const ok = (result: unknown): boolean => (result as { statusCode?: number } | undefined)?.statusCode === 200;
+
+// --- scenario bookkeeping ---------------------------------------------------
+
+interface PerOp {
+  redisRoundTrips: number;
+  redisSocketWrites: number;
+  pgQueries: number;
+  pgConnects: number;
+  posts: number;
+  closes: number;
+}
+
+interface CpuShare {
+  /** Percent of one core over the measured runs (2 cores = 200 %). */
+  bench: number;
+  sink: number;
+  redis: number;
+}
+
+interface ScenarioResult {
+  name: string;
+  concurrency: number;
+  runs: RunResult[];
+  opsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Median seconds per run, for the sweeps. */
+  seconds?: number;
+  perOp: PerOp;
+  postsPerSec: number;
+  cpu: CpuShare;
+  errors: number;
+  note?: string;
+}
+
+interface Ctx {
+  runtime: Runtime;
+  meter: Instrumentation;
+  sink: Sink;
+  admin: Redis;
+}
+
+async function redisCpuSeconds(admin: Redis): Promise<number> {
+  const info = await admin.info('cpu');
+  const value = (field: string): number => Number(new RegExp(`^${field}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
+  return value('used_cpu_user') + value('used_cpu_sys');
+}
+
+interface Window {
+  counts: Counts;
+  posts: number;
+  closes: number;
+  sinkCpuUs: number;
+  benchCpu: NodeJS.CpuUsage;
+  redisCpuS: number;
+  at: number;
+}
+
+async function openWindow(ctx: Ctx): Promise<Window> {
+  const sink = await ctx.sink.stats();
+  return {
+    counts: ctx.meter.snapshot(),
+    posts: sink.posts,
+    closes: sink.closes,
+    sinkCpuUs: sink.cpuUs,
+    benchCpu: process.cpuUsage(),
+    redisCpuS: await redisCpuSeconds(ctx.admin),
+    at: performance.now(),
+  };
+}
+
+async function closeWindow(ctx: Ctx, start: Window, ops: number): Promise<{ perOp: PerOp; cpu: CpuShare; posts: number; elapsedMs: number }> {
+  const elapsedMs = performance.now() - start.at;
+  const bench = process.cpuUsage(start.benchCpu);
+  const redisCpuS = await redisCpuSeconds(ctx.admin);
+  const sink = await ctx.sink.stats();
+  const counts = diff(ctx.meter.snapshot(), start.counts);
+  const per = (n: number): number => (ops > 0 ? n / ops : 0);
+  const pct = (us: number): number => (100 * us) / 1000 / elapsedMs;
+  return {
+    perOp: {
+      redisRoundTrips: per(counts.redisRoundTrips),
+      redisSocketWrites: per(counts.redisSocketWrites),
+      pgQueries: per(counts.pgQueries),
+      pgConnects: per(counts.pgConnects),
+      posts: per(sink.posts - start.posts),
+      closes: per(sink.closes - start.closes),
+    },
+    cpu: { bench: pct(bench.user + bench.system), sink: pct(sink.cpuUs - start.sinkCpuUs), redis: pct((redisCpuS - start.redisCpuS) * 1e6) },
+    posts: sink.posts - start.posts,
+    elapsedMs,
+  };
+}
+
+/** Warm-up, then RUNS measured runs; per-op counts cover the measured runs only. */
+async function loadScenario(
+  ctx: Ctx,
+  name: string,
+  concurrency: number,
+  op: (worker: number, seq: number) => Promise<boolean>,
+  options: { runs?: number; note?: string; beforeRun?: () => Promise<void> } = {},
+): Promise<ScenarioResult> {
+  await runLoad({ concurrency, durationMs: WARMUP_MS }, op);
+  const runs: RunResult[] = [];
+  const window = await openWindow(ctx);
+  let busyMs = 0;
+  for (let i = 0; i < (options.runs ?? RUNS); i++) {
+    await options.beforeRun?.();
+    const run = await runLoad({ concurrency, durationMs: DURATION_MS }, op);
+    busyMs += run.elapsedMs;
+    runs.push(run);
+  }
+  const ops = runs.reduce((sum, run) => sum + run.ops, 0);
+  const closed = await closeWindow(ctx, window, ops);
+  const errors = runs.reduce((sum, run) => sum + run.errors, 0);
+  const result: ScenarioResult = {
+    name,
+    concurrency,
+    runs,
+    opsPerSec: median(runs.map((r) => r.opsPerSec)),
+    p50Ms: median(runs.map((r) => r.p50Ms)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+    perOp: closed.perOp,
+    postsPerSec: (closed.posts * 1000) / busyMs,
+    cpu: closed.cpu,
+    errors,
+    note: options.note,
+  };
+  log(`  ${name}: ${fmt(result.opsPerSec)} ops/s, p50 ${result.p50Ms.toFixed(2)} ms, ${result.perOp.redisRoundTrips.toFixed(2)} RT/op, ${fmt(result.postsPerSec)} posts/s${errors ? `, ${errors} ERRORS` : ''}`);
+  return result;
+}
+
+// --- helpers ----------------------------------------------------------------
+
+const log = (line: string): void => console.log(line);
+const fmt = (n: number, digits = 0): string =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a';
+
+async function forAll<T>(items: readonly T[], concurrency: number, task: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await task(items[next++]!);
+    }),
+  );
+}
+
+function range(n: number, f: (i: number) => string): string[] {
+  return Array.from({ length: n }, (_, i) => f(i));
+}
+
+async function usedMemory(admin: Redis): Promise<number> {
+  const info = await admin.info('memory');
+  return Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? NaN);
+}
+
+// --- the benchmark ----------------------------------------------------------
+
+interface Target {
+  scenario: string;
+  figure: string;
+  target: string;
+  pass: boolean;
+  value: number;
+}
+
+async function main(): Promise<number> {
+  const startedAt = Date.now();
+  log(`Presence API benchmark${SMOKE ? ' (smoke: tiny graph, 1 run; figures not meaningful)' : ''}: ${RUNS} run(s) x ${DURATION_MS} ms after ${WARMUP_MS} ms warm-up`);
+  const admin = new Redis(REDIS_URL);
+  cleanups.push(async () => admin.disconnect());
+  const sink = await startSink();
+  cleanups.push(() => sink.stop());
+  log(`sink (separate process) at ${sink.endpoint}`);
+
+  // Isolated data.
+  cleanups.push(() => dropDatabase(DB_NAME));
+  cleanups.push(() => deleteRedisPrefix(PREFIX).then(() => undefined));
+  const graph = buildGraph(SIZE);
+  let t = performance.now();
+  await createDatabase(DB_NAME);
+  await seedDatabase(DB_NAME, graph);
+  log(`seeded ${DB_NAME}: ${fmt(graph.users.length)} users, ${fmt(graph.pairs.length)} friendships in ${fmt(performance.now() - t)} ms`);
+
+  configureEnv(sink.endpoint);
+  const handlers = {
+    heartbeat: loadHandler('heartbeat'),
+    update: loadHandler('update-presence'),
+    getPresence: loadHandler('get-presence'),
+    getUserPresence: loadHandler('get-user-presence'),
+    sweep: loadHandler('sweep-shard'),
+  };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { getRuntime, closeRuntime } = require(join(ROOT, 'layers', 'core', 'runtime')) as typeof import('../layers/core/runtime');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ApiGatewayConnectionGateway } = require(join(ROOT, 'layers', 'core', 'push', 'connection-gateway')) as typeof import('../layers/core/push/connection-gateway');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { KeySpace } = require(join(ROOT, 'layers', 'core', 'keys')) as typeof import('../layers/core/keys');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PresenceStore } = require(join(ROOT, 'layers', 'core', 'redis', 'presence-store')) as typeof import('../layers/core/redis/presence-store');
+  const runtime = getRuntime({ push: true });
+  cleanups.unshift(() => closeRuntime());
+  const meter = await instrument(runtime.redis, runtime.pool);
+  const ctx: Ctx = { runtime, meter, sink, admin };
+  const { store, config } = runtime;
+
+  t = performance.now();
+  const seedNow = Date.now();
+  await forAll(graph.online, 64, (userId) => store.connect(userId, connectionOf(userId), seedNow, seedNow));
+  log(`connected ${fmt(graph.online.length)} online users in ${fmt(performance.now() - t)} ms`);
+
+  const templates = {
+    update: sampleEvent<WsTemplate>('update-presence'),
+    heartbeat: sampleEvent<WsTemplate>('heartbeat'),
+    getPresence: sampleEvent<RestTemplate>('get-presence'),
+    getUserPresence: sampleEvent<RestTemplate>('get-user-presence'),
+  };
+  const heartbeatBody = JSON.stringify({ action: 'heartbeat', jwt: 'legacy-ignored' });
+  const pageBody = (seq: number): string =>
+    JSON.stringify({
+      action: 'update-presence',
+      url: `https://en.wikipedia.org/wiki/Special_relativity_${seq % 97}`,
+      title: `Special relativity ${seq % 97} - Wikipedia`,
+      jwt: 'legacy-ignored',
+    });
+  const update = (userId: string, seq: number): Promise<boolean> =>
+    handlers.update(wsEvent(templates.update, userId, pageBody(seq)), context('update-presence')).then(ok);
+  const heartbeat = (userId: string): Promise<boolean> =>
+    handlers.heartbeat(wsEvent(templates.heartbeat, userId, heartbeatBody), context('heartbeat')).then(ok);
+  const getPresence = (userId: string): Promise<boolean> =>
+    handlers.getPresence(restEvent(templates.getPresence, userId), context('get-presence')).then(ok);
+  const getUserPresence = (userId: string, target: string): Promise<boolean> =>
+    handlers
+      .getUserPresence(restEvent(templates.getUserPresence, userId, { path: `/presence/${target}`, pathParameters: { userId: target } }), context('get-user-presence'))
+      .then(ok);
+
+  const scenarios: ScenarioResult[] = [];
+  const ceilings: Record<string, { postsPerSec: number; runs: number[]; note: string }> = {};
+
+  // 1. Validate the round-trip counter: one heartbeat must be exactly one round trip, counted both ways.
+  await heartbeat(ringUser(0));
+  const before = meter.snapshot();
+  for (let i = 0; i < 10; i++) if (!(await heartbeat(ringUser(i)))) throw new Error('heartbeat failed during validation');
+  const check = diff(meter.snapshot(), before);
+  if (check.redisRoundTrips !== 10 || check.redisSocketWrites !== 10) {
+    throw new Error(`round-trip counter invalid: 10 heartbeats counted ${check.redisRoundTrips} round trips, ${check.redisSocketWrites} socket writes`);
+  }
+  log('counter check: 10 heartbeats = 10 Redis round trips = 10 socket writes');
+
+  // 2. Ceilings: the sink alone (autocannon), and the AWS SDK client alone against it.
+  log('ceilings');
+  const sampleFrame = JSON.stringify({
+    type: 'update-presence',
+    userId: 'u1234',
+    url: 'https://en.wikipedia.org/wiki/Special_relativity_42',
+    title: 'Special relativity 42 - Wikipedia',
+    domain: 'wikipedia.org',
+    latestUrl: 'https://en.wikipedia.org/wiki/Special_relativity_42',
+    latestTitle: 'Special relativity 42 - Wikipedia',
+    latestDomain: 'wikipedia.org',
+  });
+  const cannonRuns: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const result = await autocannon({
+      url: `${sink.endpoint}/@connections/x`,
+      method: 'POST',
+      body: sampleFrame,
+      headers: { 'content-type': 'application/json' },
+      connections: 50,
+      duration: SMOKE ? 1 : 2,
+    });
+    if (result.errors > 0 || result.non2xx > 0) throw new Error(`autocannon: ${result.errors} errors, ${result.non2xx} non-2xx`);
+    cannonRuns.push(result.requests.average);
+  }
+  ceilings.sink = { postsPerSec: median(cannonRuns), runs: cannonRuns, note: 'autocannon, 50 keep-alive connections (the SDK agent maxSockets), no pipelining' };
+  log(`  sink alone (autocannon): ${fmt(ceilings.sink.postsPerSec)} posts/s`);
+  const gateway = ApiGatewayConnectionGateway.create(sink.endpoint, 'us-east-1');
+  const frame = Buffer.from(sampleFrame);
+  const sdk = await loadScenario(ctx, 'SDK client alone: PostToConnection, 64 in flight', 64, () => gateway.post('c-x', frame).then((r) => r === 'sent'));
+  ceilings.sdk = { postsPerSec: sdk.opsPerSec, runs: sdk.runs.map((r) => r.opsPerSec), note: 'ApiGatewayManagementApiClient.send from the bench process, 64 in flight' };
+
+  // 3. Heartbeat.
+  log('heartbeat');
+  const onlineRing = range(SIZE.ring, ringUser);
+  const pick = (list: readonly string[], seq: number): string => list[(seq * 7919) % list.length]!;
+  scenarios.push(
+    await loadScenario(ctx, 'store.heartbeat alone (no handler)', CONCURRENCY, async (_w, seq) => {
+      const userId = pick(onlineRing, seq);
+      return store.heartbeat(userId, connectionOf(userId), Date.now());
+    }),
+  );
+  scenarios.push(await loadScenario(ctx, 'heartbeat', CONCURRENCY, (_w, seq) => heartbeat(pick(onlineRing, seq))));
+
+  // 4. update-presence. The working set avoids nobody: ring users have exactly 20 friends, all online.
+  log('update-presence');
+  const workingSet = range(Math.min(1000, SIZE.ring), (i) => ringUser(Math.floor((i * SIZE.ring) / Math.min(1000, SIZE.ring))));
+  // Fill the friend cache as a busy container would have it (GET /presence/{friend} reads the same user context, without pushes).
+  await forAll(workingSet, 16, (userId) => getUserPresence(userId, ringUser((Number(userId.slice(1)) + 1) % SIZE.ring)));
+  const loners = range(SIZE.loners, loner);
+  scenarios.push(await loadScenario(ctx, 'update-presence, 0 friends', CONCURRENCY, (_w, seq) => update(pick(loners, seq), seq)));
+  let profile: { file: string; hot: HotFunction[] } | undefined;
+  let session: Session | undefined;
+  if (PROFILE) {
+    session = new Session();
+    session.connect();
+    await post(session, 'Profiler.enable');
+    await post(session, 'Profiler.start');
+  }
+  scenarios.push(await loadScenario(ctx, 'update-presence, 20 friends online', CONCURRENCY, (_w, seq) => update(pick(workingSet, seq), seq)));
+  if (session) {
+    const { profile: cpuProfile } = (await post(session, 'Profiler.stop')) as { profile: Parameters<typeof summarizeProfile>[0] };
+    session.disconnect();
+    mkdirSync(RESULTS, { recursive: true });
+    const file = join(RESULTS, 'update-presence.cpuprofile');
+    writeFileSync(file, JSON.stringify(cpuProfile));
+    profile = { file, hot: summarizeProfile(cpuProfile, 25) };
+  }
+  const hubs = range(SIZE.hubs, hub);
+  scenarios.push(await loadScenario(ctx, `update-presence, ${SIZE.hubFriends} friends online`, CONCURRENCY, (_w, seq) => update(pick(hubs, seq), seq)));
+
+  // 5. GET /presence, one request at a time.
+  log('GET /presence');
+  scenarios.push(await loadScenario(ctx, `GET /presence, ${SIZE.hubFriends} friends`, 1, (_w, seq) => getPresence(pick(hubs, seq))));
+  scenarios.push(await loadScenario(ctx, 'GET /presence, 20 friends', 1, (_w, seq) => getPresence(pick(workingSet, seq))));
+
+  // 6. Timeout sweep: every shard in parallel (the state machine's Map), each looping batches while `more`.
+  log('timeout sweep');
+  const everyone = graph.online;
+  const refreshOnline = async (): Promise<void> => {
+    const now = Date.now();
+    await forAll(everyone, 64, (userId) => store.heartbeat(userId, connectionOf(userId), now));
+  };
+  const makeStale = async (users: readonly string[]): Promise<void> => {
+    const past = Date.now() - config.presence.timeoutMs - 60_000;
+    await forAll(users, 64, (userId) => store.connect(userId, connectionOf(userId), past, past));
+  };
+  const sweepAll = async (): Promise<boolean> => {
+    const startedAtIso = new Date().toISOString();
+    const results = await Promise.all(
+      Array.from({ length: config.presence.statusShards }, async (_, shard) => {
+        let timedOut = 0;
+        for (;;) {
+          const out = (await handlers.sweep({ shard, startedAt: startedAtIso }, context('sweep-shard', 900_000))) as { more: boolean; timedOut: number };
+          timedOut += out.timedOut;
+          if (!out.more) return timedOut;
+        }
+      }),
+    );
+    return results.reduce((a, b) => a + b, 0) > 0;
+  };
+  const sweepScenario = async (set: 'a' | 'b', count: number, runs: number): Promise<ScenarioResult> => {
+    const users = range(count, (i) => staleUser(set, i));
+    const name = `timeout sweep, ${fmt(count)} stale x ${SIZE.staleFriends} online friends`;
+    // Warm-up: a small sweep so the code paths, pool and scripts are hot.
+    await refreshOnline();
+    await makeStale(users.slice(0, Math.max(1, Math.floor(count / 20))));
+    await sweepAll();
+    const runResults: RunResult[] = [];
+    let perOp: PerOp | undefined;
+    let cpu: CpuShare | undefined;
+    let posts = 0;
+    let busyMs = 0;
+    for (let i = 0; i < runs; i++) {
+      await refreshOnline();
+      await makeStale(users);
+      const window = await openWindow(ctx);
+      const t0 = performance.now();
+      const okRun = await sweepAll();
+      const elapsedMs = performance.now() - t0;
+      const closed = await closeWindow(ctx, window, count);
+      busyMs += elapsedMs;
+      posts += closed.posts;
+      perOp = closed.perOp;
+      cpu = closed.cpu;
+      runResults.push({ ops: count, errors: okRun ? 0 : 1, elapsedMs, opsPerSec: (count * 1000) / elapsedMs, p50Ms: elapsedMs, p99Ms: elapsedMs });
+      log(`  ${name}: run ${i + 1}: ${(elapsedMs / 1000).toFixed(2)} s, ${fmt(closed.posts)} posts`);
+    }
+    const seconds = median(runResults.map((r) => r.elapsedMs)) / 1000;
+    return {
+      name,
+      concurrency: config.presence.statusShards,
+      runs: runResults,
+      opsPerSec: median(runResults.map((r) => r.opsPerSec)),
+      p50Ms: seconds * 1000,
+      p99Ms: seconds * 1000,
+      seconds,
+      perOp: perOp!,
+      postsPerSec: (posts * 1000) / busyMs,
+      cpu: cpu!,
+      errors: runResults.reduce((a, r) => a + r.errors, 0),
+      note: 'per-op = per stale user; all shards in parallel, batches of SWEEP_BATCH_SIZE',
+    };
+  };
+  const sweepSmall = await sweepScenario('a', SIZE.staleSmall, SWEEP_SMALL_RUNS);
+  scenarios.push(sweepSmall);
+  const sweepLarge = SIZE.staleLarge > 0 && SWEEP_LARGE ? await sweepScenario('b', SIZE.staleLarge, 1) : undefined;
+  // Without the run: the 1,000 sweep's measured seconds per stale user, times 10,000 (the work is linear in users and posts).
+  const sweepLargeProjected = (sweepSmall.seconds! / SIZE.staleSmall) * 10_000;
+  if (sweepLarge) scenarios.push(sweepLarge);
+
+  // 7. Redis memory per online user, on its own key prefix: online with an empty page, then with a page.
+  log('Redis memory');
+  const memPrefix = `${PREFIX}mem:`;
+  const memRedis = new Redis(REDIS_URL);
+  const memStore = new PresenceStore(memRedis, new KeySpace(memPrefix, config.presence.statusShards), {
+    connectionMaxAgeMs: config.presence.connectionMaxAgeMs,
+    lastSeenRetentionMs: config.presence.lastSeenRetentionMs,
+    pageTtlMs: config.presence.connectionMaxAgeMs + config.presence.timeoutMs,
+  });
+  const memUsers = range(MEMORY_USERS, (i) => `m${String(i).padStart(6, '0')}`);
+  const memNow = Date.now();
+  const m0 = await usedMemory(admin);
+  await forAll(memUsers, 64, (u) => memStore.connect(u, `c-${u}-Ldh8ae0boAMCJDw=`, memNow, memNow));
+  await forAll(memUsers, 64, (u) => memStore.updatePage(u, `c-${u}-Ldh8ae0boAMCJDw=`, memNow, { url: '', title: '', domain: '' }));
+  const m1 = await usedMemory(admin);
+  const keysUsage = async (): Promise<number> => {
+    let total = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await memRedis.scan(cursor, 'MATCH', `${memPrefix}*`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) total += (await memRedis.memory('USAGE', key, 'SAMPLES', 0)) ?? 0;
+    } while (cursor !== '0');
+    return total;
+  };
+  const k1 = await keysUsage();
+  const page = {
+    url: 'https://en.wikipedia.org/wiki/Special_relativity#Lorentz_transformation_derivation',
+    title: 'Special relativity - Wikipedia',
+    domain: 'wikipedia.org',
+  };
+  await forAll(memUsers, 64, (u) => memStore.updatePage(u, `c-${u}-Ldh8ae0boAMCJDw=`, memNow, page));
+  const m2 = await usedMemory(admin);
+  const k2 = await keysUsage();
+  memRedis.disconnect();
+  await deleteRedisPrefix(memPrefix);
+  const memory = {
+    users: MEMORY_USERS,
+    pageUrlBytes: page.url.length,
+    pageTitleBytes: page.title.length,
+    withoutPagesBytesPerUser: (m1 - m0) / MEMORY_USERS,
+    withPagesBytesPerUser: (m2 - m0) / MEMORY_USERS,
+    keyUsageWithoutPagesBytesPerUser: k1 / MEMORY_USERS,
+    keyUsageWithPagesBytesPerUser: k2 / MEMORY_USERS,
+    note: 'used_memory delta (INFO memory) while other clients may use the same server; MEMORY USAGE over the keys as a cross-check',
+  };
+  log(`  ${fmt(memory.withoutPagesBytesPerUser)} B/user with empty pages, ${fmt(memory.withPagesBytesPerUser)} B/user with pages (MEMORY USAGE: ${fmt(memory.keyUsageWithoutPagesBytesPerUser)} / ${fmt(memory.keyUsageWithPagesBytesPerUser)})`);
+
+  // --- report ---------------------------------------------------------------
+  const sinkStats = await sink.stats();
+  const peakRss = { benchMb: process.resourceUsage().maxRSS / 1024, sinkMb: sinkStats.maxRssKb / 1024 };
+  const find = (prefix: string): ScenarioResult => scenarios.find((s) => s.name.startsWith(prefix))!;
+  const hb = find('heartbeat');
+  const up0 = find('update-presence, 0');
+  const up20 = find('update-presence, 20');
+  const up200 = find(`update-presence, ${SIZE.hubFriends}`);
+  const get200 = find(`GET /presence, ${SIZE.hubFriends}`);
+  const warm = scenarios.filter((s) => !s.name.startsWith('store.') && !s.name.startsWith('timeout'));
+  const maxPgConnects = Math.max(...warm.map((s) => s.perOp.pgConnects));
+  const maxUpdateRt = Math.max(up0.perOp.redisRoundTrips, up20.perOp.redisRoundTrips, up200.perOp.redisRoundTrips);
+  const targets: Target[] = [
+    { scenario: 'update-presence, 20 friends online, c16', figure: `${fmt(up20.opsPerSec)}/s`, target: '>= 1,300/s', value: up20.opsPerSec, pass: up20.opsPerSec >= 1300 },
+    { scenario: `update-presence, ${SIZE.hubFriends} friends online, c16`, figure: `${fmt(up200.opsPerSec)}/s`, target: '>= 200/s', value: up200.opsPerSec, pass: up200.opsPerSec >= 200 },
+    { scenario: 'heartbeat, c16', figure: `${fmt(hb.opsPerSec)}/s`, target: '>= 90,000/s', value: hb.opsPerSec, pass: hb.opsPerSec >= 90_000 },
+    { scenario: 'heartbeat Redis round trips', figure: hb.perOp.redisRoundTrips.toFixed(2), target: '1', value: hb.perOp.redisRoundTrips, pass: hb.perOp.redisRoundTrips === 1 },
+    { scenario: `GET /presence, ${SIZE.hubFriends} friends, c1`, figure: `${fmt(get200.opsPerSec)}/s`, target: '>= 134/s', value: get200.opsPerSec, pass: get200.opsPerSec >= 134 },
+    { scenario: sweepSmall.name, figure: `${sweepSmall.seconds!.toFixed(2)} s`, target: '<= 0.9 s', value: sweepSmall.seconds!, pass: sweepSmall.seconds! <= 0.9 },
+    sweepLarge
+      ? { scenario: sweepLarge.name, figure: `${sweepLarge.seconds!.toFixed(2)} s`, target: '<= 9 s', value: sweepLarge.seconds!, pass: sweepLarge.seconds! <= 9 }
+      : {
+          scenario: 'timeout sweep, 10,000 stale x 20 online friends (not run: projected from the 1,000 sweep; --sweep-large runs it)',
+          figure: `~${sweepLargeProjected.toFixed(1)} s`,
+          target: '<= 9 s',
+          value: sweepLargeProjected,
+          pass: sweepLargeProjected <= 9,
+        },
+    { scenario: 'Redis round trips per update-presence (0/20/200 friends)', figure: [up0, up20, up200].map((s) => s.perOp.redisRoundTrips.toFixed(2)).join(' / '), target: '<= 3', value: maxUpdateRt, pass: maxUpdateRt <= 3 },
+    { scenario: 'new PostgreSQL connections per warm invocation', figure: maxPgConnects.toFixed(4), target: '0', value: maxPgConnects, pass: maxPgConnects === 0 },
+    { scenario: 'Redis memory per online user, without page strings', figure: `${fmt(memory.withoutPagesBytesPerUser)} B`, target: '<= 1,024 B', value: memory.withoutPagesBytesPerUser, pass: memory.withoutPagesBytesPerUser <= 1024 },
+  ];
+
+  log('');
+  log('## Scenarios (medians of runs; per-op counts over all measured runs)');
+  log('');
+  log('| Scenario | c | ops/s | p50 ms | p99 ms | Redis RT/op | PG q/op | PG conn/op | posts/op | posts/s | % of sink ceiling | CPU bench/sink/redis % |');
+  log('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+  for (const s of [sdk, ...scenarios]) {
+    const p = s.perOp;
+    const ofSink = s.postsPerSec > 0 ? `${((100 * s.postsPerSec) / ceilings.sink.postsPerSec).toFixed(0)} %` : '';
+    log(
+      `| ${s.name} | ${s.concurrency} | ${s.seconds !== undefined ? `${s.seconds.toFixed(2)} s/run` : fmt(s.opsPerSec)} | ${s.p50Ms.toFixed(2)} | ${s.p99Ms.toFixed(2)} | ${p.redisRoundTrips.toFixed(2)} | ${p.pgQueries.toFixed(3)} | ${p.pgConnects.toFixed(3)} | ${(p.posts + p.closes).toFixed(1)} | ${fmt(s.postsPerSec)} | ${ofSink} | ${s.cpu.bench.toFixed(0)}/${s.cpu.sink.toFixed(0)}/${s.cpu.redis.toFixed(0)} |`,
+    );
+  }
+  log('');
+  log(`Sink ceiling (autocannon, 50 connections): ${fmt(ceilings.sink.postsPerSec)} posts/s; SDK client alone: ${fmt(ceilings.sdk.postsPerSec)} posts/s`);
+  log(`Redis memory per online user (${fmt(MEMORY_USERS)} users): ${fmt(memory.withoutPagesBytesPerUser)} B with empty pages, ${fmt(memory.withPagesBytesPerUser)} B with a ${memory.pageUrlBytes}-char url + ${memory.pageTitleBytes}-char title (stored twice: current and latest)`);
+  log(`Peak RSS: bench ${fmt(peakRss.benchMb)} MB, sink ${fmt(peakRss.sinkMb)} MB`);
+  log('');
+  log(`## Targets${SMOKE ? ' (smoke run: not meaningful)' : ''}`);
+  log('');
+  log('| Target | Figure | Target | Result |');
+  log('|---|--:|--:|---|');
+  for (const target of targets) log(`| ${target.scenario} | ${target.figure} | ${target.target} | ${target.pass ? 'PASS' : 'MISS'} |`);
+  if (profile) {
+    log('');
+    log(`## CPU profile of update-presence, 20 friends (${profile.file}): top self time`);
+    log(formatHotFunctions(profile.hot));
+  }
+
+  const machine = {
+    cpus: os.availableParallelism(),
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    redis: /^redis_version:(.+)$/m.exec(await admin.info('server'))?.[1]?.trim(),
+    postgres: (await runtime.pool.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version,
+  };
+  const report = {
+    generatedAt: new Date().toISOString(),
+    smoke: SMOKE,
+    machine,
+    settings: {
+      runs: RUNS,
+      durationMs: DURATION_MS,
+      warmupMs: WARMUP_MS,
+      concurrency: CONCURRENCY,
+      graph: SIZE,
+      friendCacheTtlSeconds: config.presence.friendCacheTtlMs / 1000,
+      pgPoolMax: config.postgres.poolMax,
+      pushConcurrency: config.presence.pushConcurrency,
+      statusShards: config.presence.statusShards,
+      sweepBatchSize: config.presence.sweepBatchSize,
+    },
+    ceilings,
+    scenarios: [sdk, ...scenarios],
+    memory,
+    peakRss,
+    targets,
+    profile,
+    wallSeconds: (Date.now() - startedAt) / 1000,
+  };
+  mkdirSync(RESULTS, { recursive: true });
+  const out = join(RESULTS, SMOKE ? 'smoke.json' : 'latest.json');
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  log('');
+  log(`wrote ${out} (${report.wallSeconds.toFixed(0)} s)`);
+  const errors = [sdk, ...scenarios].reduce((sum, s) => sum + s.errors, 0);
+  if (errors > 0) {
+    console.error(`${errors} calls failed: the figures above are not valid`);
+    return 1;
+  }
+  return 0;
+}
+
+function post(session: Session, method: string): Promise<unknown> {
+  return new Promise((resolve, reject) => session.post(method, (error, result) => (error ? reject(error) : resolve(result))));
+}
+
+// --- cleanup, also on error and Ctrl-C ------------------------------------
+
+const cleanups: (() => Promise<unknown>)[] = [];
+let cleaning: Promise<void> | undefined;
+
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const task of cleanups.splice(0)) {
+      await Promise.race([task(), new Promise((resolve) => setTimeout(resolve, 10_000))]).catch((error: unknown) => {
+        console.error('cleanup step failed:', error);
+      });
+    }
+  })();
+  return cleaning;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+main()
+  .then(async (code) => {
+    await cleanup();
+    process.exit(code);
+  })
+  .catch(async (error: unknown) => {
+    console.error(error);
+    await cleanup();
+    process.exit(1);
+  });

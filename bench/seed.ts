@@ -1,0 +1,137 @@
+/** The benchmark's isolated data: its own PostgreSQL database and its own Redis key prefix. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { Client } from 'pg';
+
+export const PG_ADMIN_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
+export const REDIS_URL = 'redis://127.0.0.1:6379';
+
+export function databaseUrl(name: string): string {
+  return `postgresql://postgres@127.0.0.1:5432/${name}`;
+}
+
+/** Sizes of the synthetic graph. */
+export interface GraphSize {
+  /** Ring users u0..: 20 accepted friends each (10 per side), all online. */
+  ring: number;
+  ringFriends: number;
+  /** Online "watchers" w0..: the online friends of hubs and of the stale users the sweep times out. */
+  watchers: number;
+  /** Hubs h0..: `hubFriends` accepted friends each (watchers), online. */
+  hubs: number;
+  hubFriends: number;
+  /** Users with no friends, online. */
+  loners: number;
+  /** Two sets of users the sweep times out, 20 online friends (watchers) each. */
+  staleSmall: number;
+  staleLarge: number;
+  staleFriends: number;
+}
+
+export const ringUser = (i: number): string => `u${i}`;
+export const watcher = (i: number): string => `w${i}`;
+export const hub = (i: number): string => `h${i}`;
+export const loner = (i: number): string => `z${i}`;
+export const staleUser = (set: 'a' | 'b', i: number): string => `s${set}${i}`;
+export const connectionOf = (userId: string): string => `c-${userId}`;
+
+export interface Graph {
+  users: string[];
+  pairs: [string, string][];
+  /** Users online during the whole run (everyone but the stale sets). */
+  online: string[];
+}
+
+export function buildGraph(size: GraphSize): Graph {
+  const users: string[] = [];
+  const pairs: [string, string][] = [];
+  // Alternate the stored direction so both halves of the friend query (pk and user_id2 index) do work.
+  const add = (a: string, b: string, flip: boolean): void => {
+    pairs.push(flip ? [b, a] : [a, b]);
+  };
+  const half = size.ringFriends / 2;
+  for (let i = 0; i < size.ring; i++) {
+    users.push(ringUser(i));
+    for (let k = 1; k <= half; k++) add(ringUser(i), ringUser((i + k) % size.ring), false);
+  }
+  for (let i = 0; i < size.watchers; i++) users.push(watcher(i));
+  for (let j = 0; j < size.hubs; j++) {
+    users.push(hub(j));
+    for (let k = 0; k < size.hubFriends; k++) add(hub(j), watcher((j * size.hubFriends + k) % size.watchers), k % 2 === 1);
+  }
+  for (let i = 0; i < size.loners; i++) users.push(loner(i));
+  const online = [...users];
+  for (const [set, count, offset] of [
+    ['a', size.staleSmall, 0],
+    ['b', size.staleLarge, 7],
+  ] as const) {
+    for (let i = 0; i < count; i++) {
+      users.push(staleUser(set, i));
+      for (let k = 0; k < size.staleFriends; k++) {
+        add(staleUser(set, i), watcher((i * size.staleFriends + k + offset) % size.watchers), k % 2 === 1);
+      }
+    }
+  }
+  return { users, pairs, online };
+}
+
+export async function createDatabase(name: string): Promise<void> {
+  const admin = new Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+}
+
+export async function dropDatabase(name: string): Promise<void> {
+  const admin = new Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Schema from db/schema.sql (the user service's tables and indexes), then users and friendships in two bulk INSERTs. */
+export async function seedDatabase(name: string, graph: Graph): Promise<void> {
+  const client = new Client({ connectionString: databaseUrl(name) });
+  await client.connect();
+  try {
+    await client.query(readFileSync(join(__dirname, '..', 'db', 'schema.sql'), 'utf8'));
+    await client.query(
+      `INSERT INTO user_table (user_id, email, first_name, last_name, share_mode, profile_image_extension)
+       SELECT id, id || '@bench.test', 'First ' || id, 'Last ' || id, 'default_all', 'png' FROM unnest($1::text[]) AS id`,
+      [graph.users],
+    );
+    await client.query(
+      `INSERT INTO friendship_table (user_id1, user_id2, requested_at, accepted_at)
+       SELECT a, b, now() - interval '1 day', now() FROM unnest($1::text[], $2::text[]) AS p(a, b)`,
+      [graph.pairs.map(([a]) => a), graph.pairs.map(([, b]) => b)],
+    );
+    await client.query('ANALYZE user_table; ANALYZE friendship_table');
+  } finally {
+    await client.end();
+  }
+}
+
+/** SCAN + UNLINK of every key under the prefix. */
+export async function deleteRedisPrefix(prefix: string): Promise<number> {
+  const redis = new Redis(REDIS_URL);
+  let deleted = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}
