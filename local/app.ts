@@ -1,0 +1,236 @@
+/**
+ * Builds the whole local stack from options and returns its URLs and a close(): backends (Redis,
+ * PostgreSQL), the identity provider, the WebSocket gateway with the management API on the same port,
+ * the REST gateway with the try-it page, and the scheduled timeout sweep. Everything is driven by
+ * template.yaml and calls the real handlers in this process.
+ *
+ * Handlers keep their clients at module scope (getRuntime), so one process (one module registry)
+ * runs one stack: a second createLocalApp() in the same registry is refused.
+ */
+import './polyfills';
+import { startPostgres } from './backends/postgres';
+import { startRedis } from './backends/redis';
+import { userDirectory } from './backends/user-directory';
+import { applyEnvironment, localEnvironment } from './environment';
+import { startIdentityProvider, type MintTokenOptions } from './identity-provider';
+import { FunctionInvoker, closeHandlerRuntime } from './lambda/invoker';
+import { handleManagementRequest } from './management-api';
+import { CognitoAuthorizer } from './rest/cognito-authorizer';
+import { RestGateway } from './rest/gateway';
+import { localRoutes } from './rest/local-routes';
+import { LOCAL_CLIENT_ID } from './settings';
+import { LocalServers } from './servers';
+import { SweepScheduler } from './sweep/scheduler';
+import { rateToMs } from './sweep/schedule';
+import { readStack, type LocalStackSpec } from './template';
+import { LOCAL_REGION } from './template/intrinsics';
+import { WebSocketGateway } from './websocket/gateway';
+
+export interface LocalAppOptions {
+  /** REST API and page; default 3000, 0 = any free port. */
+  port?: number;
+  /** WebSocket API and management API; default 3001, 0 = any free port. */
+  wsPort?: number;
+  /** JWKS endpoint; default 0. Fix it when minted tokens must survive a restart (the issuer has the port). */
+  idpPort?: number;
+  /** Persist the signing key here; default: a fresh key per start. */
+  keyDir?: string;
+  /** PostgreSQL to use; default: embedded PGlite with the demo users. */
+  databaseUrl?: string;
+  /** Redis to use; default: a redis-server from PATH on a free port. */
+  redisUrl?: string;
+  redisKeyPrefix?: string;
+  presenceTimeoutSeconds?: number;
+  statusShards?: number;
+  /** Sweep interval; default: the template's schedule. */
+  sweepIntervalSeconds?: number;
+  /** API Gateway: 10 minutes. */
+  idleTimeoutSeconds?: number;
+  /** API Gateway: 2 hours. */
+  maxConnectionSeconds?: number;
+  stage?: string;
+  /** Host name used in the printed URLs (the servers always bind 127.0.0.1). */
+  publicHost?: string;
+  /** POWERTOOLS_LOG_LEVEL of the handlers. */
+  logLevel?: string;
+  /** Environment the template's variables may be taken from (the CLI passes process.env). */
+  inheritEnv?: NodeJS.ProcessEnv;
+  /** Extra handler environment, applied last. */
+  env?: Record<string, string>;
+  /** Gateway log lines (connections, routes, failures); default: discarded. */
+  log?: (line: string) => void;
+}
+
+export interface LocalApp {
+  urls: { page: string; rest: string; websocket: string; managementApi: string; jwks: string };
+  ports: { rest: number; websocket: number; idp: number };
+  issuer: string;
+  clientId: string;
+  backends: { redis: string; postgres: string };
+  /** The timeout sweep's interval in seconds. */
+  sweepIntervalSeconds: number;
+  /** A Cognito-shaped token the stack accepts. */
+  mintToken(userId: string, options?: Omit<MintTokenOptions, 'userId' | 'clientId'> & { clientId?: string }): string;
+  /** Runs the timeout sweep now (tests, or a user who does not want to wait). */
+  sweep(): Promise<void>;
+  /** Resolves once the WebSocket gateway has no handshake, message or $disconnect in flight. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const MAX_FRAME_BYTES = 32 * 1024;
+let started = false;
+
+type Cleanups = Array<() => Promise<void>>;
+
+/** Starts services in parallel; those that did start are registered for cleanup even when another fails. */
+async function startAll<T extends readonly Promise<{ close(): Promise<void> }>[]>(
+  starting: T,
+  cleanups: Cleanups,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const results = await Promise.allSettled(starting);
+  for (const result of results) if (result.status === 'fulfilled') cleanups.push(() => result.value.close());
+  const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure) throw failure.reason;
+  return results.map((result) => (result as PromiseFulfilledResult<unknown>).value) as never;
+}
+
+/** One scheduler per scheduled state machine; the template's rate, or the interval asked for. */
+function startSweeps(stack: LocalStackSpec, invoker: FunctionInvoker, intervalSeconds: number | undefined, log: (line: string) => void) {
+  const schedulers: SweepScheduler[] = [];
+  let effectiveSeconds = intervalSeconds ?? 60;
+  for (const machine of stack.stateMachines) {
+    if (!machine.scheduleExpression) continue;
+    const scheduled = rateToMs(machine.scheduleExpression);
+    if (!intervalSeconds && !scheduled) log(`[sweep] ${machine.scheduleExpression} is not emulated; running every 60 s`);
+    const intervalMs = intervalSeconds ? intervalSeconds * 1000 : (scheduled ?? 60_000);
+    effectiveSeconds = intervalMs / 1000;
+    const scheduler = new SweepScheduler({ machine, invoker, functions: stack.functions.values(), intervalMs, log });
+    scheduler.start();
+    schedulers.push(scheduler);
+  }
+  return {
+    intervalSeconds: effectiveSeconds,
+    runOnce: async () => {
+      await Promise.all(schedulers.map((scheduler) => scheduler.runOnce()));
+    },
+    stop: async () => {
+      await Promise.all(schedulers.map((scheduler) => scheduler.stop()));
+    },
+  };
+}
+
+export async function createLocalApp(options: LocalAppOptions = {}): Promise<LocalApp> {
+  if (started) throw new Error('createLocalApp: one local stack per process (handlers keep their clients at module scope)');
+  started = true;
+  const log = options.log ?? (() => undefined);
+  const stage = options.stage ?? 'local';
+  const host = options.publicHost ?? 'localhost';
+  const cleanups: Cleanups = [];
+  const cleanup = async () => {
+    for (const step of cleanups.reverse()) await step().catch((error: unknown) => log(`[stack] shutdown step failed: ${String(error)}`));
+  };
+
+  try {
+    const stack = readStack({
+      StageName: stage,
+      CognitoUserPoolId: `${LOCAL_REGION}_local`,
+      CognitoClientIds: [LOCAL_CLIENT_ID],
+      ...(options.presenceTimeoutSeconds ? { PresenceTimeoutSeconds: String(options.presenceTimeoutSeconds) } : {}),
+      ...(options.statusShards ? { StatusShardCount: String(options.statusShards) } : {}),
+    });
+
+    const [redis, postgres, idp] = await startAll(
+      [
+        startRedis(options.redisUrl),
+        startPostgres(options.databaseUrl),
+        startIdentityProvider({ port: options.idpPort ?? 0, keyDir: options.keyDir }),
+      ] as const,
+      cleanups,
+    );
+
+    const servers = new LocalServers();
+    const ports = await servers.listen(options.port ?? 3000, options.wsPort ?? 3001);
+    cleanups.push(() => servers.close());
+
+    const maxConnectionSeconds = options.maxConnectionSeconds ?? 7200;
+    const env = localEnvironment({
+      template: stack.environment,
+      redisUrl: redis.url,
+      redisKeyPrefix: options.redisKeyPrefix ?? 'presence:',
+      databaseUrl: postgres.url,
+      singleDatabaseConnection: postgres.embedded,
+      issuer: idp.issuer,
+      jwksUri: idp.jwksUri,
+      clientId: LOCAL_CLIENT_ID,
+      managementEndpoint: `http://127.0.0.1:${ports.websocket}/${stage}`,
+      connectionMaxAgeSeconds: Math.min(7200, Math.max(60, maxConnectionSeconds)),
+      logLevel: options.logLevel,
+      inherited: options.inheritEnv,
+      overrides: options.env,
+    });
+    applyEnvironment(env);
+
+    const invoker = new FunctionInvoker(stack.functions);
+    // Load every handler now, after the environment is in place: configuration errors surface at
+    // start-up, not on the first request.
+    invoker.preload();
+    cleanups.push(() => closeHandlerRuntime());
+
+    const websocket = new WebSocketGateway({
+      api: stack.websocket,
+      invoker,
+      apiId: 'localws',
+      stage,
+      idleTimeoutMs: (options.idleTimeoutSeconds ?? 600) * 1000,
+      maxConnectionMs: maxConnectionSeconds * 1000,
+      maxFrameBytes: MAX_FRAME_BYTES,
+      log,
+    });
+    cleanups.push(() => websocket.shutdown());
+
+    const mint = (userId: string, mintOptions: Omit<MintTokenOptions, 'userId' | 'clientId'> & { clientId?: string } = {}) =>
+      idp.mintToken({ ...mintOptions, userId, clientId: mintOptions.clientId ?? LOCAL_CLIENT_ID });
+    const rest = new RestGateway({
+      api: stack.rest,
+      invoker,
+      authorizer: new CognitoAuthorizer(env),
+      apiId: 'localrest',
+      stage,
+      log,
+      fallback: localRoutes({ users: userDirectory(postgres), mintToken: (userId) => mint(userId), websocketPort: () => ports.websocket, stage }),
+    });
+    servers.attach({
+      rest: rest.handle,
+      upgrade: (request, socket, head) => websocket.handleUpgrade(request, socket, head),
+      management: handleManagementRequest(websocket),
+    });
+
+    const sweeps = startSweeps(stack, invoker, options.sweepIntervalSeconds, log);
+    // Stopped first on close (cleanups run in reverse), so no sweep starts while the stack goes down.
+    cleanups.push(() => sweeps.stop());
+
+    let closing: Promise<void> | undefined;
+    return {
+      urls: {
+        page: `http://${host}:${ports.rest}/`,
+        rest: `http://${host}:${ports.rest}`,
+        websocket: `ws://${host}:${ports.websocket}`,
+        managementApi: `http://127.0.0.1:${ports.websocket}/${stage}`,
+        jwks: idp.jwksUri,
+      },
+      ports: { rest: ports.rest, websocket: ports.websocket, idp: idp.port },
+      issuer: idp.issuer,
+      clientId: LOCAL_CLIENT_ID,
+      backends: { redis: redis.description, postgres: postgres.description },
+      sweepIntervalSeconds: sweeps.intervalSeconds,
+      mintToken: mint,
+      sweep: sweeps.runOnce,
+      settle: () => websocket.settle(),
+      close: () => (closing ??= cleanup()),
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The process environment the handlers run with locally: the template's variables with local values,
+ * plus what replaces the AWS infrastructure (REDIS_URL, DATABASE_URL, a local JWT issuer, the loopback
+ * management endpoint, dummy AWS credentials so the SDK signs requests to it). Handlers read
+ * process.env once at module load, so this is applied before any handler is loaded.
+ */
+import type { TemplateEnvironment } from './template/environment';
+import { INFRASTRUCTURE_VARIABLES } from './template/environment';
+import { LOCAL_REGION } from './template/intrinsics';
+
+export interface LocalEnvironmentInput {
+  template: TemplateEnvironment;
+  redisUrl: string;
+  redisKeyPrefix: string;
+  databaseUrl: string;
+  /** PGlite serves one session at a time; see backends/postgres.ts. */
+  singleDatabaseConnection: boolean;
+  issuer: string;
+  jwksUri: string;
+  clientId: string;
+  managementEndpoint: string;
+  connectionMaxAgeSeconds: number;
+  logLevel?: string;
+  /** The caller's environment; its values win for the template's non-infrastructure variables. */
+  inherited?: NodeJS.ProcessEnv;
+  /** Last word, for tests. */
+  overrides?: Record<string, string>;
+}
+
+export function localEnvironment(input: LocalEnvironmentInput): Record<string, string> {
+  const env: Record<string, string> = { ...input.template.values };
+  for (const name of Object.keys(env)) {
+    const inherited = input.inherited?.[name];
+    if (inherited !== undefined && inherited !== '') env[name] = inherited;
+  }
+  Object.assign(env, {
+    REDIS_URL: input.redisUrl,
+    REDIS_KEY_PREFIX: input.redisKeyPrefix,
+    REDIS_CLUSTER: 'false',
+    DATABASE_URL: input.databaseUrl,
+    PG_SSL: 'false',
+    JWT_ISSUER: input.issuer,
+    JWT_JWKS_URI: input.jwksUri,
+    JWT_CLIENT_IDS: input.clientId,
+    WEBSOCKET_MANAGEMENT_ENDPOINT: input.managementEndpoint,
+    AWS_REGION: LOCAL_REGION,
+    // Never real credentials: the SDK only needs something to sign requests to the local endpoint with.
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    CONNECTION_MAX_AGE_SECONDS: String(input.connectionMaxAgeSeconds),
+    // Lambda runs Node 22; the SDK's "upgrade from Node 20" notice is noise for a local run.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  });
+  if (input.singleDatabaseConnection) env.PG_POOL_MAX = '1';
+  if (input.logLevel) env.POWERTOOLS_LOG_LEVEL = input.logLevel;
+  return { ...env, ...input.overrides };
+}
+
+/** Writes the environment into process.env, removing variables that would point the handlers at AWS. */
+export function applyEnvironment(env: Record<string, string>): void {
+  for (const name of [...INFRASTRUCTURE_VARIABLES, 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete process.env[name];
+  Object.assign(process.env, env);
+}

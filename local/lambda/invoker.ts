@@ -1,0 +1,92 @@
+/**
+ * Calls the real handlers in this process, the way Lambda would: the module named by the template's
+ * EntryPoints is loaded on first use (after the local runtime has set process.env, because handlers
+ * read their configuration at module load), then each call gets a fresh Lambda context and the
+ * function's Timeout.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import type { FunctionSpec } from '../template';
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+/** Lambda's own error when a function runs past its Timeout. */
+export class FunctionTimeoutError extends Error {
+  constructor(spec: FunctionSpec) {
+    super(`${spec.logicalId} timed out after ${spec.timeoutSeconds} seconds`);
+    this.name = 'FunctionTimeoutError';
+  }
+}
+
+function lambdaContext(spec: FunctionSpec, deadline: number): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: spec.logicalId,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: spec.arn,
+    memoryLimitInMB: String(spec.memoryMb),
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${spec.logicalId}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export class FunctionInvoker {
+  private readonly loaded = new Map<string, Handler>();
+
+  constructor(private readonly functions: Map<string, FunctionSpec>) {}
+
+  spec(logicalId: string): FunctionSpec {
+    const spec = this.functions.get(logicalId);
+    if (!spec) throw new Error(`unknown function ${logicalId}`);
+    return spec;
+  }
+
+  /** Loads every handler now, so configuration errors surface at start-up and not on the first request. */
+  preload(): void {
+    for (const spec of this.functions.values()) this.handlerOf(spec);
+  }
+
+  private handlerOf(spec: FunctionSpec): Handler {
+    let handler = this.loaded.get(spec.logicalId);
+    if (!handler) {
+      // A plain require: tsx (npm start) and Jest (swc) both compile the TypeScript entry on the fly,
+      // and it must run only now, after process.env holds the local configuration.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const exported = (require(spec.entryFile) as Record<string, unknown>)[spec.exportName];
+      if (typeof exported !== 'function') throw new Error(`${spec.entryFile} does not export a function named ${spec.exportName}`);
+      handler = exported as Handler;
+      this.loaded.set(spec.logicalId, handler);
+    }
+    return handler;
+  }
+
+  async invoke<T = unknown>(spec: FunctionSpec, event: unknown): Promise<T> {
+    const handler = this.handlerOf(spec);
+    const timeoutMs = spec.timeoutSeconds * 1000;
+    const context = lambdaContext(spec, Date.now() + timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new FunctionTimeoutError(spec)), timeoutMs);
+    });
+    try {
+      return (await Promise.race([handler(event, context), timeout])) as T;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/**
+ * Closes the clients the handlers share (layers/core/runtime.ts). Loaded here, lazily, because
+ * importing the runtime module also creates the logger, which must see the local environment.
+ */
+export async function closeHandlerRuntime(): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const runtime = require('../../layers/core/runtime') as typeof import('../../layers/core/runtime');
+  await runtime.closeRuntime();
+}

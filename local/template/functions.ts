@@ -1,0 +1,56 @@
+/**
+ * The functions of template.yaml as the local runtime needs them: which file to load (the esbuild
+ * EntryPoints sam build uses), which export to call (Handler), and the Lambda timeout.
+ */
+import path from 'node:path';
+import type { CfnTemplate, CfnValue } from '../../scripts/cfn-yaml';
+import { localFunctionArn } from './intrinsics';
+
+export interface FunctionSpec {
+  logicalId: string;
+  arn: string;
+  /** Absolute path of the handler's source file. */
+  entryFile: string;
+  /** The exported function name (the part of Handler after the last dot). */
+  exportName: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+}
+
+function asRecord(value: unknown): Record<string, CfnValue> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, CfnValue>) : {};
+}
+
+export function readFunctions(template: CfnTemplate, rootDir: string): Map<string, FunctionSpec> {
+  const globals = asRecord(template.Globals?.Function);
+  const functions = new Map<string, FunctionSpec>();
+  for (const [logicalId, resource] of Object.entries(template.Resources)) {
+    if (resource.Type !== 'AWS::Serverless::Function') continue;
+    const properties = asRecord(resource.Properties);
+    const build = asRecord(asRecord(resource.Metadata).BuildProperties);
+    const entryPoints = build.EntryPoints;
+    const entry = Array.isArray(entryPoints) ? entryPoints[0] : undefined;
+    const handler = properties.Handler;
+    if (typeof entry !== 'string' || typeof handler !== 'string') {
+      throw new Error(`template.yaml: ${logicalId} needs Metadata.BuildProperties.EntryPoints[0] and Properties.Handler`);
+    }
+    const codeUri = typeof properties.CodeUri === 'string' ? properties.CodeUri : '.';
+    functions.set(logicalId, {
+      logicalId,
+      arn: localFunctionArn(logicalId),
+      entryFile: path.resolve(rootDir, codeUri, entry),
+      exportName: handler.slice(handler.lastIndexOf('.') + 1),
+      timeoutSeconds: Number(properties.Timeout ?? globals.Timeout ?? 3),
+      memoryMb: Number(properties.MemorySize ?? globals.MemorySize ?? 128),
+    });
+  }
+  return functions;
+}
+
+/** `arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function arn>/invocations` -> the function. */
+export function functionForIntegrationUri(uri: string, functions: Map<string, FunctionSpec>): FunctionSpec {
+  const match = /\/functions\/(.+)\/invocations$/.exec(uri);
+  const arn = match?.[1] ?? uri;
+  for (const spec of functions.values()) if (spec.arn === arn) return spec;
+  throw new Error(`template.yaml: no function matches integration ${uri}`);
+}

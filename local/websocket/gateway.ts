@@ -1,0 +1,312 @@
+/**
+ * The local API Gateway for the WebSocket API: authorizes and runs $connect during the HTTP upgrade
+ * (a refusal answers the handshake with that status), routes each frame by the template's route
+ * selection expression, runs $disconnect when a socket ends, and reproduces the limits clients meet in
+ * AWS: 10-minute idle and 2-hour maximum connection time, 32 KB frames (closed with 1009).
+ *
+ * It is also the ConnectionRegistry behind the management API, so handlers reach these sockets
+ * through the real AWS SDK client.
+ */
+import { isUtf8 } from 'node:buffer';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { FunctionInvoker } from '../lambda/invoker';
+import type { ConnectionRegistry } from '../management-api';
+import type { WebSocketApiSpec, WebSocketRoute } from '../template';
+import { authorizerFailure, evaluateAuthorizerResult, type AuthorizerOutcome } from './authorizer-policy';
+import {
+  authorizerEvent,
+  connectEvent,
+  disconnectEvent,
+  handshakeOf,
+  messageEvent,
+  methodArn,
+  newConnectionId,
+  type ConnectionInfo,
+  type Handshake,
+} from './events';
+import { compileRouteSelection, selectRoute } from './route-selection';
+
+export interface WebSocketGatewayOptions {
+  api: WebSocketApiSpec;
+  invoker: FunctionInvoker;
+  apiId: string;
+  stage: string;
+  idleTimeoutMs: number;
+  maxConnectionMs: number;
+  maxFrameBytes: number;
+  log: (line: string) => void;
+}
+
+interface CloseStatus {
+  code: number;
+  reason: string;
+}
+
+interface LiveConnection {
+  info: ConnectionInfo;
+  socket: WebSocket;
+  lastActiveAt: number;
+  /** Why the gateway itself closed the socket (reported to $disconnect instead of the client's code). */
+  closedBy?: CloseStatus;
+  idleTimer?: NodeJS.Timeout;
+  maxAgeTimer?: NodeJS.Timeout;
+}
+
+const GOING_AWAY: CloseStatus = { code: 1001, reason: 'Going away' };
+
+export class WebSocketGateway implements ConnectionRegistry {
+  private readonly connections = new Map<string, LiveConnection>();
+  private readonly handshaking = new Set<Duplex>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly protocols = new WeakMap<IncomingMessage, string>();
+  private readonly server: WebSocketServer;
+  private readonly selectRouteKey: (body: string) => string | undefined;
+  private closing = false;
+
+  constructor(private readonly options: WebSocketGatewayOptions) {
+    this.selectRouteKey = compileRouteSelection(options.api.routeSelectionExpression);
+    this.server = new WebSocketServer({
+      noServer: true,
+      // Larger frames make ws close the socket with 1009, as API Gateway does past 32 KB.
+      maxPayload: options.maxFrameBytes,
+      // Echo only what $connect answered in Sec-WebSocket-Protocol (browsers fail the handshake otherwise).
+      handleProtocols: (_offered, request) => this.protocols.get(request) ?? false,
+    });
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /** The http server's 'upgrade' listener. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.closing) {
+      refuse(socket, 503);
+      return;
+    }
+    socket.on('error', () => undefined);
+    this.handshaking.add(socket);
+    this.track(
+      this.upgrade(request, socket, head)
+        .catch((error: unknown) => {
+          this.options.log(`[ws] handshake failed: ${String(error)}`);
+          refuse(socket, 500);
+        })
+        .finally(() => this.handshaking.delete(socket)),
+    );
+  }
+
+  private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const path = url.pathname.replace(/\/+$/, '');
+    if (path !== '' && path !== `/${this.options.stage}`) {
+      refuse(socket, 403);
+      return;
+    }
+    const info: ConnectionInfo = {
+      connectionId: newConnectionId(),
+      connectedAt: Date.now(),
+      apiId: this.options.apiId,
+      stage: this.options.stage,
+      domainName: request.headers.host ?? 'localhost',
+      sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+      userAgent: request.headers['user-agent'],
+    };
+    const handshake = handshakeOf(request.rawHeaders, url);
+    const route = this.options.api.routes.get('$connect');
+
+    if (route?.authorizer) {
+      const outcome = await this.authorize(route, info, handshake);
+      if (!outcome.allowed) {
+        this.options.log(`[ws] $connect refused by the authorizer: ${outcome.statusCode}`);
+        refuse(socket, outcome.statusCode);
+        return;
+      }
+      info.authorizer = outcome.authorizer;
+    }
+
+    let statusCode = 200;
+    if (route) {
+      try {
+        const result = await this.options.invoker.invoke<{ statusCode?: number; headers?: Record<string, string> } | undefined>(
+          route.function,
+          connectEvent(info, handshake),
+        );
+        statusCode = result?.statusCode ?? 200;
+        const protocol = headerValue(result?.headers, 'sec-websocket-protocol');
+        if (protocol) this.protocols.set(request, protocol);
+      } catch (error) {
+        this.options.log(`[ws] $connect failed: ${String(error)}`);
+        statusCode = 500;
+      }
+    }
+    if (statusCode < 200 || statusCode > 299) {
+      this.options.log(`[ws] $connect answered ${statusCode}; handshake refused`);
+      refuse(socket, statusCode);
+      return;
+    }
+    if (socket.destroyed || this.closing) {
+      // The client gave up (or we are shutting down) while $connect ran: API Gateway still tells $disconnect.
+      this.track(this.disconnect(info, { code: 1006, reason: 'Connection closed during handshake' }));
+      return;
+    }
+    this.server.handleUpgrade(request, socket, head, (ws) => this.open(ws, info));
+  }
+
+  private async authorize(route: WebSocketRoute, info: ConnectionInfo, handshake: Handshake): Promise<AuthorizerOutcome> {
+    try {
+      const result = await this.options.invoker.invoke(route.authorizer!, authorizerEvent(info, handshake));
+      return evaluateAuthorizerResult(result, methodArn(info, '$connect'));
+    } catch (error) {
+      return authorizerFailure(error);
+    }
+  }
+
+  private open(socket: WebSocket, info: ConnectionInfo): void {
+    const connection: LiveConnection = { info, socket, lastActiveAt: Date.now() };
+    this.connections.set(info.connectionId, connection);
+    this.options.log(`[ws] connected ${info.connectionId} (${String(info.authorizer?.principalId ?? 'no authorizer')})`);
+    connection.maxAgeTimer = setTimeout(() => this.closeWith(connection, GOING_AWAY), this.options.maxConnectionMs);
+    this.touch(connection);
+
+    socket.on('message', (data, isBinary) => {
+      this.touch(connection);
+      this.track(this.onMessage(connection, data, isBinary));
+    });
+    socket.on('ping', () => this.touch(connection));
+    socket.on('pong', () => this.touch(connection));
+    socket.on('error', (error: Error & { code?: string }) => {
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') connection.closedBy ??= { code: 1009, reason: 'Message too big' };
+    });
+    socket.on('close', (code, reason) => {
+      clearTimeout(connection.idleTimer);
+      clearTimeout(connection.maxAgeTimer);
+      this.connections.delete(info.connectionId);
+      const status = connection.closedBy ?? { code: code || 1005, reason: reason.toString('utf8') };
+      this.track(this.disconnect(info, status));
+    });
+  }
+
+  private touch(connection: LiveConnection): void {
+    connection.lastActiveAt = Date.now();
+    clearTimeout(connection.idleTimer);
+    connection.idleTimer = setTimeout(() => this.closeWith(connection, GOING_AWAY), this.options.idleTimeoutMs);
+  }
+
+  private closeWith(connection: LiveConnection, status: CloseStatus): void {
+    connection.closedBy ??= status;
+    connection.socket.close(status.code, status.reason);
+    // A peer that never answers the close frame is cut after a second, not ws's 30 s.
+    setTimeout(() => connection.socket.terminate(), 1000).unref();
+  }
+
+  private async onMessage(connection: LiveConnection, data: RawData, isBinary: boolean): Promise<void> {
+    const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    const body = isBinary ? buffer.toString('base64') : buffer.toString('utf8');
+    const routeKey = selectRoute(isBinary ? undefined : this.selectRouteKey(body), this.options.api.routes);
+    const { connectionId } = connection.info;
+    if (!routeKey) {
+      this.reply(connection, { message: 'Forbidden', connectionId, requestId: newConnectionId() });
+      return;
+    }
+    const route = this.options.api.routes.get(routeKey)!;
+    const event = messageEvent(connection.info, routeKey, body, isBinary);
+    try {
+      const result = await this.options.invoker.invoke<{ body?: string } | undefined>(route.function, event);
+      if (route.routeResponseSelectionExpression && typeof result?.body === 'string') this.reply(connection, result.body);
+    } catch (error) {
+      this.options.log(`[ws] ${routeKey} failed for ${connectionId}: ${String(error)}`);
+      this.reply(connection, { message: 'Internal server error', connectionId, requestId: event.requestContext.requestId });
+    }
+  }
+
+  private reply(connection: LiveConnection, frame: unknown): void {
+    if (connection.socket.readyState === WebSocket.OPEN) {
+      connection.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    }
+  }
+
+  private async disconnect(info: ConnectionInfo, status: CloseStatus): Promise<void> {
+    this.options.log(`[ws] disconnected ${info.connectionId} (${status.code}${status.reason ? ` ${status.reason}` : ''})`);
+    const route = this.options.api.routes.get('$disconnect');
+    if (!route) return;
+    try {
+      await this.options.invoker.invoke(route.function, disconnectEvent(info, status.code, status.reason));
+    } catch (error) {
+      this.options.log(`[ws] $disconnect failed for ${info.connectionId}: ${String(error)}`);
+    }
+  }
+
+  private track(work: Promise<unknown>): void {
+    this.pending.add(work);
+    void work.finally(() => this.pending.delete(work));
+  }
+
+  // --- ConnectionRegistry (the management API) ----------------------------------------------------
+
+  send(connectionId: string, data: Buffer): boolean {
+    const connection = this.connections.get(connectionId);
+    if (!connection || connection.socket.readyState !== WebSocket.OPEN) return false;
+    connection.socket.send(data, { binary: !isUtf8(data) });
+    return true;
+  }
+
+  close(connectionId: string): boolean {
+    const connection = this.connections.get(connectionId);
+    if (!connection || connection.socket.readyState !== WebSocket.OPEN) return false;
+    this.closeWith(connection, { code: 1000, reason: 'Connection deleted' });
+    return true;
+  }
+
+  describe(connectionId: string): { connectedAt: number; sourceIp: string; lastActiveAt: number } | undefined {
+    const connection = this.connections.get(connectionId);
+    if (!connection) return undefined;
+    return { connectedAt: connection.info.connectedAt, sourceIp: connection.info.sourceIp, lastActiveAt: connection.lastActiveAt };
+  }
+
+  /** Resolves once no handshake, message or $disconnect is in flight (tests wait for it between cases). */
+  async settle(): Promise<void> {
+    const closing = () => [...this.connections.values()].some((connection) => connection.socket.readyState !== WebSocket.OPEN);
+    await this.waitUntil(() => this.pending.size === 0 && !closing(), 5000);
+  }
+
+  /** Polls with timers, never microtasks alone, so socket events keep flowing while we wait. */
+  private async waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  /** Closes every socket (1001 Going away), lets $disconnect run for each, and waits for in-flight work. */
+  async shutdown(): Promise<void> {
+    this.closing = true;
+    for (const connection of this.connections.values()) this.closeWith(connection, GOING_AWAY);
+    for (const socket of this.handshaking) socket.destroy();
+    await this.waitUntil(() => this.pending.size === 0 && this.connections.size === 0, 5000);
+    this.server.close();
+  }
+}
+
+function headerValue(headers: Record<string, string> | undefined, name: string): string | undefined {
+  if (!headers) return undefined;
+  const key = Object.keys(headers).find((candidate) => candidate.toLowerCase() === name);
+  return key ? headers[key] : undefined;
+}
+
+const REFUSAL_BODIES: Record<number, string> = {
+  401: '{"message":"Unauthorized"}',
+  403: '{"message":"Forbidden"}',
+  500: '{"message":"Internal server error"}',
+};
+
+/** Answers the upgrade request with a plain HTTP status, as API Gateway does when $connect refuses. */
+function refuse(socket: Duplex, statusCode: number): void {
+  if (socket.destroyed) return;
+  const body = REFUSAL_BODIES[statusCode] ?? JSON.stringify({ message: STATUS_CODES[statusCode] ?? 'Error' });
+  socket.end(
+    `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Error'}\r\n` +
+      'Connection: close\r\nContent-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}

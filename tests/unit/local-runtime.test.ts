@@ -1,0 +1,110 @@
+/** The local runtime's pure parts: reading template.yaml, route selection, path matching, authorizer policies. */
+import { compilePath } from '../../local/rest/path-match';
+import { rateToMs } from '../../local/sweep/schedule';
+import { readStack } from '../../local/template';
+import { evaluateAuthorizerResult, authorizerFailure } from '../../local/websocket/authorizer-policy';
+import { compileRouteSelection, selectRoute } from '../../local/websocket/route-selection';
+
+const PARAMETERS = { StageName: 'local', CognitoUserPoolId: 'us-east-1_local', CognitoClientIds: ['client'] };
+
+describe('readStack (template.yaml is the only routing table)', () => {
+  const stack = readStack(PARAMETERS);
+
+  it('maps every WebSocket route key to its function and the $connect authorizer', () => {
+    const routes = Object.fromEntries([...stack.websocket.routes].map(([key, route]) => [key, route.function.logicalId]));
+    expect(routes).toEqual({
+      $connect: 'ConnectFunction',
+      $disconnect: 'DisconnectFunction',
+      heartbeat: 'HeartbeatFunction',
+      'update-presence': 'UpdatePresenceFunction',
+      $default: 'DefaultFunction',
+    });
+    expect(stack.websocket.routes.get('$connect')?.authorizer?.logicalId).toBe('AuthorizerFunction');
+    expect(stack.websocket.routeSelectionExpression).toBe('$request.body.action');
+  });
+
+  it('reads the REST routes with their Cognito-protected header and CORS', () => {
+    expect(stack.rest.routes.map((route) => [route.method, route.path, route.function.logicalId, route.authHeader])).toEqual([
+      ['GET', '/presence', 'GetPresenceFunction', 'Authorization'],
+      ['GET', '/presence/{userId}', 'GetUserPresenceFunction', 'Authorization'],
+    ]);
+    expect(stack.rest.cors?.allowOrigin).toBe('*');
+    expect(stack.rest.gatewayResponseHeaders['4XX']['Access-Control-Allow-Origin']).toBe('*');
+  });
+
+  it('loads handlers from the esbuild entry points and keeps AWS infrastructure out of the environment', () => {
+    expect(stack.functions.get('ConnectFunction')?.entryFile).toMatch(/handlers\/connect\.ts$/);
+    expect(stack.environment.values).not.toHaveProperty('REDIS_HOST');
+    expect(stack.environment.values).not.toHaveProperty('COGNITO_USER_POOL_ID');
+    expect(stack.environment.values.JWT_CLIENT_IDS).toBe('client');
+  });
+
+  it('substitutes the state machine definition with local function ARNs and reads its schedule', () => {
+    const [machine] = stack.stateMachines;
+    expect(machine?.scheduleExpression).toMatch(/^rate\(/);
+    expect(JSON.stringify(machine?.definition)).toContain(stack.functions.get('SweepShardFunction')!.arn);
+    expect(JSON.stringify(machine?.definition)).not.toMatch(/\$\{\w+\}/);
+  });
+});
+
+describe('route selection', () => {
+  const select = compileRouteSelection('$request.body.action');
+  const routes = new Map([['heartbeat', 1], ['$default', 1], ['$connect', 1]]);
+
+  it.each([
+    ['{"action":"heartbeat"}', 'heartbeat'],
+    ['{"action":"nope"}', '$default'],
+    ['{"action":"$connect"}', '$default'],
+    ['not json', '$default'],
+    ['[1,2]', '$default'],
+    ['{"action":{"x":1}}', '$default'],
+  ])('%s -> %s', (body, route) => {
+    expect(selectRoute(select(body), routes)).toBe(route);
+  });
+
+  it('has nowhere to go without $default', () => {
+    expect(selectRoute(select('{"action":"nope"}'), new Map([['heartbeat', 1]]))).toBeUndefined();
+  });
+});
+
+describe('REST path matching', () => {
+  it('matches path parameters and nothing else', () => {
+    const match = compilePath('/presence/{userId}');
+    expect(match('/presence/alice')).toEqual({ userId: 'alice' });
+    expect(match('/presence/a%40b')).toEqual({ userId: 'a%40b' });
+    expect(match('/presence')).toBeUndefined();
+    expect(match('/presence/a/b')).toBeUndefined();
+    expect(compilePath('/files/{proxy+}')('/files/a/b')).toEqual({ proxy: 'a/b' });
+  });
+});
+
+describe('schedule expressions', () => {
+  it('turns rates into milliseconds and leaves cron to the caller', () => {
+    expect(rateToMs('rate(1 minute)')).toBe(60_000);
+    expect(rateToMs('rate(5 minutes)')).toBe(300_000);
+    expect(rateToMs('rate(2 hours)')).toBe(7_200_000);
+    expect(rateToMs('cron(0 * * * ? *)')).toBeUndefined();
+  });
+});
+
+describe('REQUEST authorizer answers', () => {
+  const arn = 'arn:aws:execute-api:us-east-1:000000000000:api/local/$connect';
+  const policy = (effect: string, resource = arn) => ({
+    principalId: 'alice',
+    policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: resource }] },
+    context: { userId: 'alice' },
+  });
+
+  it('allows with the context and principalId, denies with 403, fails malformed answers with 500', () => {
+    expect(evaluateAuthorizerResult(policy('Allow'), arn)).toEqual({
+      allowed: true,
+      authorizer: { userId: 'alice', principalId: 'alice', integrationLatency: 0 },
+    });
+    expect(evaluateAuthorizerResult(policy('Allow', 'arn:aws:execute-api:us-east-1:000000000000:api/*'), arn).allowed).toBe(true);
+    expect(evaluateAuthorizerResult(policy('Deny'), arn)).toEqual({ allowed: false, statusCode: 403 });
+    expect(evaluateAuthorizerResult(policy('Allow', 'arn:aws:execute-api:us-east-1:000000000000:other/*'), arn)).toEqual({ allowed: false, statusCode: 403 });
+    expect(evaluateAuthorizerResult({}, arn)).toEqual({ allowed: false, statusCode: 500 });
+    expect(authorizerFailure(new Error('Unauthorized'))).toEqual({ allowed: false, statusCode: 401 });
+    expect(authorizerFailure(new Error('boom'))).toEqual({ allowed: false, statusCode: 500 });
+  });
+});
