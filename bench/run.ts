@@ -14,6 +14,7 @@ import { Session } from 'node:inspector';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
+import { lambdaContext } from '../local/lambda/context';
 import autocannon from 'autocannon';
 import Redis from 'ioredis';
 import type { Runtime } from '../layers/core/runtime';
@@ -45,7 +46,17 @@ const RESULTS = join(__dirname, 'results');
 
 const SIZE: GraphSize = SMOKE
   ? { ring: 200, ringFriends: 20, watchers: 200, hubs: 2, hubFriends: 50, loners: 2, staleSmall: 20, staleLarge: 0, staleFriends: 20 }
-  : { ring: 10_000, ringFriends: 20, watchers: 10_000, hubs: 16, hubFriends: 200, loners: 16, staleSmall: 1_000, staleLarge: 10_000, staleFriends: 20 };
+  : {
+      ring: 10_000,
+      ringFriends: 20,
+      watchers: 10_000,
+      hubs: 16,
+      hubFriends: 200,
+      loners: 16,
+      staleSmall: 1_000,
+      staleLarge: 10_000,
+      staleFriends: 20,
+    };
 const DURATION_MS = SMOKE ? 300 : 2_000;
 const WARMUP_MS = SMOKE ? 150 : 1_000;
 const CONCURRENCY = 16;
@@ -87,29 +98,17 @@ function sampleEvent<T>(name: string): T {
   return JSON.parse(readFileSync(join(ROOT, 'events', `${name}.json`), 'utf8')) as T;
 }
 
-let invocation = 0;
 /** Like a Lambda context; the remaining time matters to middy's timeout (sweep batches here share one process and one SDK client). */
 function context(functionName: string, remainingMs = 30_000): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: `bench-${++invocation}`,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'bench',
-    getRemainingTimeInMillis: () => remainingMs,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return lambdaContext({ functionName, deadline: Date.now() + remainingMs, logStreamName: 'bench' });
 }
 
 interface WsTemplate {
   requestContext: Record<string, unknown>;
   [key: string]: unknown;
 }
+
+let messageCount = 0;
 
 function wsEvent(template: WsTemplate, userId: string, body: string): unknown {
   return {
@@ -119,7 +118,7 @@ function wsEvent(template: WsTemplate, userId: string, body: string): unknown {
       ...template.requestContext,
       connectionId: connectionOf(userId),
       authorizer: { principalId: userId, userId, integrationLatency: 1 },
-      messageId: `m-${++invocation}`,
+      messageId: `m-${++messageCount}`,
       requestTimeEpoch: Date.now(),
     },
   };
@@ -213,7 +212,11 @@ async function openWindow(ctx: Ctx): Promise<Window> {
   };
 }
 
-async function closeWindow(ctx: Ctx, start: Window, ops: number): Promise<{ perOp: PerOp; cpu: CpuShare; posts: number; elapsedMs: number }> {
+async function closeWindow(
+  ctx: Ctx,
+  start: Window,
+  ops: number,
+): Promise<{ perOp: PerOp; cpu: CpuShare; posts: number; elapsedMs: number }> {
   const elapsedMs = performance.now() - start.at;
   const bench = process.cpuUsage(start.benchCpu);
   const redisCpuS = await redisCpuSeconds(ctx.admin);
@@ -230,7 +233,11 @@ async function closeWindow(ctx: Ctx, start: Window, ops: number): Promise<{ perO
       posts: per(sink.posts - start.posts),
       closes: per(sink.closes - start.closes),
     },
-    cpu: { bench: pct(bench.user + bench.system), sink: pct(sink.cpuUs - start.sinkCpuUs), redis: pct((redisCpuS - start.redisCpuS) * 1e6) },
+    cpu: {
+      bench: pct(bench.user + bench.system),
+      sink: pct(sink.cpuUs - start.sinkCpuUs),
+      redis: pct((redisCpuS - start.redisCpuS) * 1e6),
+    },
     posts: sink.posts - start.posts,
     elapsedMs,
   };
@@ -270,7 +277,9 @@ async function loadScenario(
     errors,
     note: options.note,
   };
-  log(`  ${name}: ${fmt(result.opsPerSec)} ops/s, p50 ${result.p50Ms.toFixed(2)} ms, ${result.perOp.redisRoundTrips.toFixed(2)} RT/op, ${fmt(result.postsPerSec)} posts/s${errors ? `, ${errors} ERRORS` : ''}`);
+  log(
+    `  ${name}: ${fmt(result.opsPerSec)} ops/s, p50 ${result.p50Ms.toFixed(2)} ms, ${result.perOp.redisRoundTrips.toFixed(2)} RT/op, ${fmt(result.postsPerSec)} posts/s${errors ? `, ${errors} ERRORS` : ''}`,
+  );
   return result;
 }
 
@@ -310,7 +319,9 @@ interface Target {
 
 async function main(): Promise<number> {
   const startedAt = Date.now();
-  log(`Presence API benchmark${SMOKE ? ' (smoke: tiny graph, 1 run; figures not meaningful)' : ''}: ${RUNS} run(s) x ${DURATION_MS} ms after ${WARMUP_MS} ms warm-up`);
+  log(
+    `Presence API benchmark${SMOKE ? ' (smoke: tiny graph, 1 run; figures not meaningful)' : ''}: ${RUNS} run(s) x ${DURATION_MS} ms after ${WARMUP_MS} ms warm-up`,
+  );
   const admin = new Redis(REDIS_URL);
   cleanups.push(async () => admin.disconnect());
   const sink = await startSink();
@@ -337,11 +348,15 @@ async function main(): Promise<number> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { getRuntime, closeRuntime } = require(join(ROOT, 'layers', 'core', 'runtime')) as typeof import('../layers/core/runtime');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { ApiGatewayConnectionGateway } = require(join(ROOT, 'layers', 'core', 'push', 'connection-gateway')) as typeof import('../layers/core/push/connection-gateway');
+  const { ApiGatewayConnectionGateway } = require(
+    join(ROOT, 'layers', 'core', 'push', 'connection-gateway'),
+  ) as typeof import('../layers/core/push/connection-gateway');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { KeySpace } = require(join(ROOT, 'layers', 'core', 'keys')) as typeof import('../layers/core/keys');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { PresenceStore } = require(join(ROOT, 'layers', 'core', 'redis', 'presence-store')) as typeof import('../layers/core/redis/presence-store');
+  const { PresenceStore } = require(
+    join(ROOT, 'layers', 'core', 'redis', 'presence-store'),
+  ) as typeof import('../layers/core/redis/presence-store');
   const runtime = getRuntime({ push: true });
   cleanups.unshift(() => closeRuntime());
   const meter = await instrument(runtime.redis, runtime.pool);
@@ -375,7 +390,10 @@ async function main(): Promise<number> {
     handlers.getPresence(restEvent(templates.getPresence, userId), context('get-presence')).then(ok);
   const getUserPresence = (userId: string, target: string): Promise<boolean> =>
     handlers
-      .getUserPresence(restEvent(templates.getUserPresence, userId, { path: `/presence/${target}`, pathParameters: { userId: target } }), context('get-user-presence'))
+      .getUserPresence(
+        restEvent(templates.getUserPresence, userId, { path: `/presence/${target}`, pathParameters: { userId: target } }),
+        context('get-user-presence'),
+      )
       .then(ok);
 
   const scenarios: ScenarioResult[] = [];
@@ -387,7 +405,9 @@ async function main(): Promise<number> {
   for (let i = 0; i < 10; i++) if (!(await heartbeat(ringUser(i)))) throw new Error('heartbeat failed during validation');
   const check = diff(meter.snapshot(), before);
   if (check.redisRoundTrips !== 10 || check.redisSocketWrites !== 10) {
-    throw new Error(`round-trip counter invalid: 10 heartbeats counted ${check.redisRoundTrips} round trips, ${check.redisSocketWrites} socket writes`);
+    throw new Error(
+      `round-trip counter invalid: 10 heartbeats counted ${check.redisRoundTrips} round trips, ${check.redisSocketWrites} socket writes`,
+    );
   }
   log('counter check: 10 heartbeats = 10 Redis round trips = 10 socket writes');
 
@@ -416,12 +436,22 @@ async function main(): Promise<number> {
     if (result.errors > 0 || result.non2xx > 0) throw new Error(`autocannon: ${result.errors} errors, ${result.non2xx} non-2xx`);
     cannonRuns.push(result.requests.average);
   }
-  ceilings.sink = { postsPerSec: median(cannonRuns), runs: cannonRuns, note: 'autocannon, 50 keep-alive connections (the SDK agent maxSockets), no pipelining' };
+  ceilings.sink = {
+    postsPerSec: median(cannonRuns),
+    runs: cannonRuns,
+    note: 'autocannon, 50 keep-alive connections (the SDK agent maxSockets), no pipelining',
+  };
   log(`  sink alone (autocannon): ${fmt(ceilings.sink.postsPerSec)} posts/s`);
   const gateway = ApiGatewayConnectionGateway.create(sink.endpoint, 'us-east-1');
   const frame = Buffer.from(sampleFrame);
-  const sdk = await loadScenario(ctx, 'SDK client alone: PostToConnection, 64 in flight', 64, () => gateway.post('c-x', frame).then((r) => r === 'sent'));
-  ceilings.sdk = { postsPerSec: sdk.opsPerSec, runs: sdk.runs.map((r) => r.opsPerSec), note: 'ApiGatewayManagementApiClient.send from the bench process, 64 in flight' };
+  const sdk = await loadScenario(ctx, 'SDK client alone: PostToConnection, 64 in flight', 64, () =>
+    gateway.post('c-x', frame).then((r) => r === 'sent'),
+  );
+  ceilings.sdk = {
+    postsPerSec: sdk.opsPerSec,
+    runs: sdk.runs.map((r) => r.opsPerSec),
+    note: 'ApiGatewayManagementApiClient.send from the bench process, 64 in flight',
+  };
 
   // 3. Heartbeat.
   log('heartbeat');
@@ -450,7 +480,9 @@ async function main(): Promise<number> {
     await post(session, 'Profiler.enable');
     await post(session, 'Profiler.start');
   }
-  scenarios.push(await loadScenario(ctx, 'update-presence, 20 friends online', CONCURRENCY, (_w, seq) => update(pick(workingSet, seq), seq)));
+  scenarios.push(
+    await loadScenario(ctx, 'update-presence, 20 friends online', CONCURRENCY, (_w, seq) => update(pick(workingSet, seq), seq)),
+  );
   if (session) {
     const { profile: cpuProfile } = (await post(session, 'Profiler.stop')) as { profile: Parameters<typeof summarizeProfile>[0] };
     session.disconnect();
@@ -460,7 +492,9 @@ async function main(): Promise<number> {
     profile = { file, hot: summarizeProfile(cpuProfile, 25) };
   }
   const hubs = range(SIZE.hubs, hub);
-  scenarios.push(await loadScenario(ctx, `update-presence, ${SIZE.hubFriends} friends online`, CONCURRENCY, (_w, seq) => update(pick(hubs, seq), seq)));
+  scenarios.push(
+    await loadScenario(ctx, `update-presence, ${SIZE.hubFriends} friends online`, CONCURRENCY, (_w, seq) => update(pick(hubs, seq), seq)),
+  );
 
   // 5. GET /presence, one request at a time.
   log('GET /presence');
@@ -484,7 +518,10 @@ async function main(): Promise<number> {
       Array.from({ length: config.presence.statusShards }, async (_, shard) => {
         let timedOut = 0;
         for (;;) {
-          const out = (await handlers.sweep({ shard, startedAt: startedAtIso }, context('sweep-shard', 900_000))) as { more: boolean; timedOut: number };
+          const out = (await handlers.sweep({ shard, startedAt: startedAtIso }, context('sweep-shard', 900_000))) as {
+            more: boolean;
+            timedOut: number;
+          };
           timedOut += out.timedOut;
           if (!out.more) return timedOut;
         }
@@ -516,7 +553,14 @@ async function main(): Promise<number> {
       posts += closed.posts;
       perOp = closed.perOp;
       cpu = closed.cpu;
-      runResults.push({ ops: count, errors: okRun ? 0 : 1, elapsedMs, opsPerSec: (count * 1000) / elapsedMs, p50Ms: elapsedMs, p99Ms: elapsedMs });
+      runResults.push({
+        ops: count,
+        errors: okRun ? 0 : 1,
+        elapsedMs,
+        opsPerSec: (count * 1000) / elapsedMs,
+        p50Ms: elapsedMs,
+        p99Ms: elapsedMs,
+      });
       log(`  ${name}: run ${i + 1}: ${(elapsedMs / 1000).toFixed(2)} s, ${fmt(closed.posts)} posts`);
     }
     const seconds = median(runResults.map((r) => r.elapsedMs)) / 1000;
@@ -588,7 +632,9 @@ async function main(): Promise<number> {
     keyUsageWithPagesBytesPerUser: k2 / MEMORY_USERS,
     note: 'used_memory delta (INFO memory) while other clients may use the same server; MEMORY USAGE over the keys as a cross-check',
   };
-  log(`  ${fmt(memory.withoutPagesBytesPerUser)} B/user with empty pages, ${fmt(memory.withPagesBytesPerUser)} B/user with pages (MEMORY USAGE: ${fmt(memory.keyUsageWithoutPagesBytesPerUser)} / ${fmt(memory.keyUsageWithPagesBytesPerUser)})`);
+  log(
+    `  ${fmt(memory.withoutPagesBytesPerUser)} B/user with empty pages, ${fmt(memory.withPagesBytesPerUser)} B/user with pages (MEMORY USAGE: ${fmt(memory.keyUsageWithoutPagesBytesPerUser)} / ${fmt(memory.keyUsageWithPagesBytesPerUser)})`,
+  );
 
   // --- report ---------------------------------------------------------------
   const sinkStats = await sink.stats();
@@ -603,14 +649,57 @@ async function main(): Promise<number> {
   const maxPgConnects = Math.max(...warm.map((s) => s.perOp.pgConnects));
   const maxUpdateRt = Math.max(up0.perOp.redisRoundTrips, up20.perOp.redisRoundTrips, up200.perOp.redisRoundTrips);
   const targets: Target[] = [
-    { scenario: 'update-presence, 20 friends online, c16', figure: `${fmt(up20.opsPerSec)}/s`, target: '>= 1,300/s', value: up20.opsPerSec, pass: up20.opsPerSec >= 1300 },
-    { scenario: `update-presence, ${SIZE.hubFriends} friends online, c16`, figure: `${fmt(up200.opsPerSec)}/s`, target: '>= 200/s', value: up200.opsPerSec, pass: up200.opsPerSec >= 200 },
-    { scenario: 'heartbeat, c16', figure: `${fmt(hb.opsPerSec)}/s`, target: '>= 90,000/s', value: hb.opsPerSec, pass: hb.opsPerSec >= 90_000 },
-    { scenario: 'heartbeat Redis round trips', figure: hb.perOp.redisRoundTrips.toFixed(2), target: '1', value: hb.perOp.redisRoundTrips, pass: hb.perOp.redisRoundTrips === 1 },
-    { scenario: `GET /presence, ${SIZE.hubFriends} friends, c1`, figure: `${fmt(get200.opsPerSec)}/s`, target: '>= 134/s', value: get200.opsPerSec, pass: get200.opsPerSec >= 134 },
-    { scenario: sweepSmall.name, figure: `${sweepSmall.seconds!.toFixed(2)} s`, target: '<= 0.9 s', value: sweepSmall.seconds!, pass: sweepSmall.seconds! <= 0.9 },
+    {
+      scenario: 'update-presence, 20 friends online, c16',
+      figure: `${fmt(up20.opsPerSec)}/s`,
+      target: '>= 1,300/s',
+      value: up20.opsPerSec,
+      pass: up20.opsPerSec >= 1300,
+    },
+    {
+      scenario: `update-presence, ${SIZE.hubFriends} friends online, c16`,
+      figure: `${fmt(up200.opsPerSec)}/s`,
+      target: '>= 200/s',
+      value: up200.opsPerSec,
+      pass: up200.opsPerSec >= 200,
+    },
+    {
+      scenario: 'heartbeat, c16',
+      figure: `${fmt(hb.opsPerSec)}/s`,
+      target: '>= 90,000/s',
+      value: hb.opsPerSec,
+      pass: hb.opsPerSec >= 90_000,
+    },
+    {
+      // One script call per heartbeat; under concurrency ioredis auto-pipelining shares writes, so the average drops below 1.
+      scenario: 'heartbeat Redis round trips (per op, auto-pipelined)',
+      figure: hb.perOp.redisRoundTrips.toFixed(2),
+      target: '<= 1',
+      value: hb.perOp.redisRoundTrips,
+      pass: hb.perOp.redisRoundTrips <= 1,
+    },
+    {
+      scenario: `GET /presence, ${SIZE.hubFriends} friends, c1`,
+      figure: `${fmt(get200.opsPerSec)}/s`,
+      target: '>= 134/s',
+      value: get200.opsPerSec,
+      pass: get200.opsPerSec >= 134,
+    },
+    {
+      scenario: sweepSmall.name,
+      figure: `${sweepSmall.seconds!.toFixed(2)} s`,
+      target: '<= 0.9 s',
+      value: sweepSmall.seconds!,
+      pass: sweepSmall.seconds! <= 0.9,
+    },
     sweepLarge
-      ? { scenario: sweepLarge.name, figure: `${sweepLarge.seconds!.toFixed(2)} s`, target: '<= 9 s', value: sweepLarge.seconds!, pass: sweepLarge.seconds! <= 9 }
+      ? {
+          scenario: sweepLarge.name,
+          figure: `${sweepLarge.seconds!.toFixed(2)} s`,
+          target: '<= 9 s',
+          value: sweepLarge.seconds!,
+          pass: sweepLarge.seconds! <= 9,
+        }
       : {
           scenario: 'timeout sweep, 10,000 stale x 20 online friends (not run: projected from the 1,000 sweep; --sweep-large runs it)',
           figure: `~${sweepLargeProjected.toFixed(1)} s`,
@@ -618,15 +707,35 @@ async function main(): Promise<number> {
           value: sweepLargeProjected,
           pass: sweepLargeProjected <= 9,
         },
-    { scenario: 'Redis round trips per update-presence (0/20/200 friends)', figure: [up0, up20, up200].map((s) => s.perOp.redisRoundTrips.toFixed(2)).join(' / '), target: '<= 3', value: maxUpdateRt, pass: maxUpdateRt <= 3 },
-    { scenario: 'new PostgreSQL connections per warm invocation', figure: maxPgConnects.toFixed(4), target: '0', value: maxPgConnects, pass: maxPgConnects === 0 },
-    { scenario: 'Redis memory per online user, without page strings', figure: `${fmt(memory.withoutPagesBytesPerUser)} B`, target: '<= 1,024 B', value: memory.withoutPagesBytesPerUser, pass: memory.withoutPagesBytesPerUser <= 1024 },
+    {
+      scenario: 'Redis round trips per update-presence (0/20/200 friends)',
+      figure: [up0, up20, up200].map((s) => s.perOp.redisRoundTrips.toFixed(2)).join(' / '),
+      target: '<= 3',
+      value: maxUpdateRt,
+      pass: maxUpdateRt <= 3,
+    },
+    {
+      scenario: 'new PostgreSQL connections per warm invocation',
+      figure: maxPgConnects.toFixed(4),
+      target: '0',
+      value: maxPgConnects,
+      pass: maxPgConnects === 0,
+    },
+    {
+      scenario: 'Redis memory per online user, without page strings',
+      figure: `${fmt(memory.withoutPagesBytesPerUser)} B`,
+      target: '<= 1,024 B',
+      value: memory.withoutPagesBytesPerUser,
+      pass: memory.withoutPagesBytesPerUser <= 1024,
+    },
   ];
 
   log('');
   log('## Scenarios (medians of runs; per-op counts over all measured runs)');
   log('');
-  log('| Scenario | c | ops/s | p50 ms | p99 ms | Redis RT/op | PG q/op | PG conn/op | posts/op | posts/s | % of sink ceiling | CPU bench/sink/redis % |');
+  log(
+    '| Scenario | c | ops/s | p50 ms | p99 ms | Redis RT/op | PG q/op | PG conn/op | posts/op | posts/s | % of sink ceiling | CPU bench/sink/redis % |',
+  );
   log('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const s of [sdk, ...scenarios]) {
     const p = s.perOp;
@@ -636,8 +745,12 @@ async function main(): Promise<number> {
     );
   }
   log('');
-  log(`Sink ceiling (autocannon, 50 connections): ${fmt(ceilings.sink.postsPerSec)} posts/s; SDK client alone: ${fmt(ceilings.sdk.postsPerSec)} posts/s`);
-  log(`Redis memory per online user (${fmt(MEMORY_USERS)} users): ${fmt(memory.withoutPagesBytesPerUser)} B with empty pages, ${fmt(memory.withPagesBytesPerUser)} B with a ${memory.pageUrlBytes}-char url + ${memory.pageTitleBytes}-char title (stored twice: current and latest)`);
+  log(
+    `Sink ceiling (autocannon, 50 connections): ${fmt(ceilings.sink.postsPerSec)} posts/s; SDK client alone: ${fmt(ceilings.sdk.postsPerSec)} posts/s`,
+  );
+  log(
+    `Redis memory per online user (${fmt(MEMORY_USERS)} users): ${fmt(memory.withoutPagesBytesPerUser)} B with empty pages, ${fmt(memory.withPagesBytesPerUser)} B with a ${memory.pageUrlBytes}-char url + ${memory.pageTitleBytes}-char title (stored twice: current and latest)`,
+  );
   log(`Peak RSS: bench ${fmt(peakRss.benchMb)} MB, sink ${fmt(peakRss.sinkMb)} MB`);
   log('');
   log(`## Targets${SMOKE ? ' (smoke run: not meaningful)' : ''}`);

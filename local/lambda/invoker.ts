@@ -4,9 +4,9 @@
  * read their configuration at module load), then each call gets a fresh Lambda context and the
  * function's Timeout.
  */
-import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import type { FunctionSpec } from '../template';
+import { lambdaContext } from './context';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -16,23 +16,6 @@ export class FunctionTimeoutError extends Error {
     super(`${spec.logicalId} timed out after ${spec.timeoutSeconds} seconds`);
     this.name = 'FunctionTimeoutError';
   }
-}
-
-function lambdaContext(spec: FunctionSpec, deadline: number): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: spec.logicalId,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: spec.arn,
-    memoryLimitInMB: String(spec.memoryMb),
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${spec.logicalId}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 export class FunctionInvoker {
@@ -68,7 +51,12 @@ export class FunctionInvoker {
   async invoke<T = unknown>(spec: FunctionSpec, event: unknown): Promise<T> {
     const handler = this.handlerOf(spec);
     const timeoutMs = spec.timeoutSeconds * 1000;
-    const context = lambdaContext(spec, Date.now() + timeoutMs);
+    const context = lambdaContext({
+      functionName: spec.logicalId,
+      deadline: Date.now() + timeoutMs,
+      memoryMb: spec.memoryMb,
+      invokedFunctionArn: spec.arn,
+    });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new FunctionTimeoutError(spec)), timeoutMs);

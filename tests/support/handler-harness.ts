@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import Redis from 'ioredis';
+import { lambdaContext as createLambdaContext } from '../../local/lambda/context';
 import { startManagementApi, type ManagementApiServer } from '../../local/management-api';
 import { useSuiteDatabase } from './db';
 import { redisUrl, testRedisPrefix } from './env';
@@ -15,20 +16,7 @@ export function sampleEvent<T = Record<string, unknown>>(name: string): T {
 }
 
 export function lambdaContext(functionName: string): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: `req-${Math.random().toString(36).slice(2)}`,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return createLambdaContext({ functionName, logStreamName: 'test' });
 }
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
@@ -123,7 +111,8 @@ export class HandlerHarness {
   private rest(file: string, sample: string, userId: string | null, patch: Record<string, unknown>) {
     const event = sampleEvent<{ requestContext: { authorizer?: { claims?: Record<string, unknown> } }; [key: string]: unknown }>(sample);
     if (userId === null) delete event.requestContext.authorizer;
-    else event.requestContext.authorizer = { claims: { ...event.requestContext.authorizer?.claims, sub: userId, 'cognito:username': userId } };
+    else
+      event.requestContext.authorizer = { claims: { ...event.requestContext.authorizer?.claims, sub: userId, 'cognito:username': userId } };
     Object.assign(event, patch);
     return this.handler(file)(event, lambdaContext(file)) as Promise<APIGatewayProxyResult>;
   }
@@ -133,7 +122,9 @@ export class HandlerHarness {
   }
 
   getUserPresence(userId: string | null, targetId: string | undefined) {
-    return this.rest('get-user-presence', 'get-user-presence', userId, { pathParameters: targetId === undefined ? null : { userId: targetId } });
+    return this.rest('get-user-presence', 'get-user-presence', userId, {
+      pathParameters: targetId === undefined ? null : { userId: targetId },
+    });
   }
 
   sweep(shard: number, startedAt = new Date().toISOString()) {
