@@ -14,6 +14,7 @@ const spawnRedis = redisServerOnPath();
 beforeAll(async () => {
   if (!spawnRedis) console.warn('redis-server is not on PATH: using REDIS_URL instead of a private redis-server');
   app = await createLocalApp({
+    logLevel: 'SILENT',
     port: 0,
     wsPort: 0,
     redisUrl: spawnRedis ? undefined : redisUrl(),
@@ -47,11 +48,16 @@ it('runs on embedded defaults with the demo users', async () => {
   ]);
   try {
     alice.send({ action: 'update-presence', url: 'https://www.example.com/docs', title: 'Docs' });
-    expect(await bob.next(ofType('update-presence', 'alice'))).toMatchObject({ url: 'https://www.example.com/docs', domain: 'example.com' });
+    expect(await bob.next(ofType('update-presence', 'alice'))).toMatchObject({
+      url: 'https://www.example.com/docs',
+      domain: 'example.com',
+    });
 
     const response = await fetch(`${base}/presence`, { headers: { Authorization: bobToken } });
     const body = (await response.json()) as { presenceArr: Array<{ userId: string; page: unknown }> };
-    expect(body.presenceArr).toEqual([expect.objectContaining({ userId: 'alice', page: { url: 'https://www.example.com/docs', title: 'Docs', domain: 'example.com' } })]);
+    expect(body.presenceArr).toEqual([
+      expect.objectContaining({ userId: 'alice', page: { url: 'https://www.example.com/docs', title: 'Docs', domain: 'example.com' } }),
+    ]);
   } finally {
     await Promise.all([alice.close(), bob.close()]);
   }

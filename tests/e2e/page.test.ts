@@ -32,7 +32,14 @@ beforeAll(async () => {
   if (!available) return;
   pool = createPool();
   await pool.query(demoSeedSql());
-  app = await createLocalApp({ port: 0, wsPort: 0, databaseUrl: databaseUrl(), redisUrl: redisUrl(), redisKeyPrefix: testRedisPrefix('e2e-page') });
+  app = await createLocalApp({
+    logLevel: 'SILENT',
+    port: 0,
+    wsPort: 0,
+    databaseUrl: databaseUrl(),
+    redisUrl: redisUrl(),
+    redisKeyPrefix: testRedisPrefix('e2e-page'),
+  });
   userDataDir = await mkdtemp(path.join(os.tmpdir(), 'presence-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
@@ -92,7 +99,10 @@ browserIt('shows friends live: online dots, current page and activity, updated o
     await page.fill('#update-url', 'https://github.com/aws/aws-sam-cli');
     await page.fill('#update-title', 'aws-sam-cli');
     await page.click('#update-form button[type="submit"]');
-    expect(await bob.next(ofType('update-presence', 'alice'))).toMatchObject({ url: 'https://github.com/aws/aws-sam-cli', domain: 'github.com' });
+    expect(await bob.next(ofType('update-presence', 'alice'))).toMatchObject({
+      url: 'https://github.com/aws/aws-sam-cli',
+      domain: 'github.com',
+    });
 
     await mkdir(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });

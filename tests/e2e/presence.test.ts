@@ -43,6 +43,7 @@ beforeAll(async () => {
   ]);
   await befriend(pool, ALICE, BOB);
   app = await createLocalApp({
+    logLevel: 'SILENT',
     port: 0,
     wsPort: 0,
     databaseUrl: databaseUrl(),
@@ -186,10 +187,13 @@ describe('REST gateway and management API', () => {
   });
 
   it('answers 410 GoneException for unknown connections', async () => {
-    const response = await fetch(`${app.urls.managementApi.replace('localhost', '127.0.0.1')}/@connections/${encodeURIComponent('nope=')}`, {
-      method: 'POST',
-      body: '{}',
-    });
+    const response = await fetch(
+      `${app.urls.managementApi.replace('localhost', '127.0.0.1')}/@connections/${encodeURIComponent('nope=')}`,
+      {
+        method: 'POST',
+        body: '{}',
+      },
+    );
     expect(response.status).toBe(410);
     expect(response.headers.get('x-amzn-errortype')).toBe('GoneException');
   });

@@ -25,6 +25,7 @@ beforeAll(async () => {
   await seedUsers(pool, [ALICE, BOB, LONER]);
   await befriend(pool, BOB, ALICE);
   app = await createLocalApp({
+    logLevel: 'SILENT',
     port: 0,
     wsPort: 0,
     databaseUrl: databaseUrl(),
@@ -55,7 +56,9 @@ it('times out a silent user through the local state machine and tells the friend
     expect(await bob.next(ofType('presence-timeout', ALICE), 15_000)).toStrictEqual({ type: 'presence-timeout', userId: ALICE });
     expect(Date.now() - started).toBeGreaterThanOrEqual(5000);
     // The sweep also closes the timed-out user's socket, so the client reconnects.
-    await expect(Promise.race([alice.closed, new Promise((_, reject) => setTimeout(() => reject(new Error('still open')), 5000))])).resolves.toBeDefined();
+    await expect(
+      Promise.race([alice.closed, new Promise((_, reject) => setTimeout(() => reject(new Error('still open')), 5000))]),
+    ).resolves.toBeDefined();
     expect(bob.frames.filter(ofType('presence-timeout', BOB))).toEqual([]);
   } finally {
     clearInterval(keepAlive);

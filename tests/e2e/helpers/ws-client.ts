@@ -91,6 +91,7 @@ export class TestClient {
   }
 }
 
-export const ofType = (type: string, userId?: string) => (frame: Frame) => frame.type === type && (userId === undefined || frame.userId === userId);
+export const ofType = (type: string, userId?: string) => (frame: Frame) =>
+  frame.type === type && (userId === undefined || frame.userId === userId);
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
