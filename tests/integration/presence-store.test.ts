@@ -76,7 +76,12 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
     expect(await store.heartbeat(u, 'c1', clock + 1000)).toBe(true);
     expect(await store.heartbeat(u, 'nope', clock + 1000)).toBe(false);
     const presence = (await store.snapshot([u])).get(u)!;
-    expect(presence).toMatchObject({ online: true, lastActiveAt: clock + 1000, page: { url: '', title: '', domain: '' }, latestPage: null });
+    expect(presence).toMatchObject({
+      online: true,
+      lastActiveAt: clock + 1000,
+      page: { url: '', title: '', domain: '' },
+      latestPage: null,
+    });
   });
 
   it('never moves last activity backwards (late heartbeat from a slow Lambda)', async () => {
@@ -124,7 +129,10 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
     const u = user('u');
     await store.connect(u, 'dead', clock, clock);
     await store.connect(u, 'live', clock, clock);
-    await store.removeConnections([{ userId: u, connectionId: 'dead' }, { userId: u, connectionId: 'never-existed' }]);
+    await store.removeConnections([
+      { userId: u, connectionId: 'dead' },
+      { userId: u, connectionId: 'never-existed' },
+    ]);
     expect((await store.connectionsOf([u], clock)).get(u)).toEqual(['live']);
   });
 
@@ -135,6 +143,21 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
     expect([...connections.keys()].sort()).toEqual(users.slice(0, 20).sort());
     const snapshot = await store.snapshot(users);
     expect(users.filter((u) => snapshot.get(u)!.online)).toEqual(users.slice(0, 20));
+  });
+
+  it('keeps working after the server lost its script cache (restart, failover)', async () => {
+    const u = user('u');
+    await store.connect(u, 'c1', clock, clock);
+    const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+    await Promise.all(nodes.map((node) => node.script('FLUSH')));
+    const [connections, snapshot, heartbeat] = await Promise.all([
+      store.connectionsOf([u, user('offline')], clock),
+      store.snapshot([u]),
+      store.heartbeat(u, 'c1', clock + 1),
+    ]);
+    expect(connections.get(u)).toEqual(['c1']);
+    expect(snapshot.get(u)!.online).toBe(true);
+    expect(heartbeat).toBe(true);
   });
 
   it('claims only users still stale at claim time', async () => {
@@ -148,12 +171,16 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
     // Other tests' users share these shards; claim only this test's two.
     for (const shard of shards) {
       const found = await store.staleCandidates(shard, cutoff, 1000);
-      candidates.set(shard, found.filter((id) => id === stale || id === refreshed));
+      candidates.set(
+        shard,
+        found.filter((id) => id === stale || id === refreshed),
+      );
     }
     expect([...candidates.values()].flat().sort()).toEqual([refreshed, stale].sort());
     await store.heartbeat(refreshed, 'r1', later); // lands between scan and claim
     const pending = new Map<string, string[]>();
-    for (const [shard, ids] of candidates) for (const [id, conns] of await store.claimStale(shard, ids, cutoff, later)) pending.set(id, conns);
+    for (const [shard, ids] of candidates)
+      for (const [id, conns] of await store.claimStale(shard, ids, cutoff, later)) pending.set(id, conns);
     expect(pending.get(stale)).toEqual(['s1']);
     expect(pending.has(refreshed)).toBe(false);
     expect((await store.snapshot([stale])).get(stale)).toMatchObject({ online: false, lastSeenAt: clock });
@@ -170,7 +197,11 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
       const stale = Array.from({ length: 5 }, () => user('stale'));
       await seedUsers(pool, [a, b, c, ...stale]);
       await befriendAll(pool, [[a, b], [c, a], ...stale.map((s) => [s, b] as [string, string])]);
-      for (const [u, conn] of [[a, 'ca'], [b, 'cb'], [c, 'cc']] as const) {
+      for (const [u, conn] of [
+        [a, 'ca'],
+        [b, 'cb'],
+        [c, 'cc'],
+      ] as const) {
         sockets.open(`${conn}-${topology}`);
         await service.connect(u, `${conn}-${topology}`, clock);
       }

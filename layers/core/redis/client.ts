@@ -30,7 +30,3 @@ export function createRedisClient(config: RedisConfig): RedisClient {
   }
   return new Redis({ ...common, host: config.host, port: config.port });
 }
-
-export function isCluster(client: RedisClient): client is Cluster {
-  return client instanceof Cluster;
-}

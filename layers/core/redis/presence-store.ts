@@ -1,8 +1,7 @@
-import type { ChainableCommander } from 'ioredis';
 import type { KeySpace } from '../keys';
 import type { Page } from '../privacy';
-import { isCluster, type RedisClient } from './client';
-import { CLAIM_STALE, CONNECT, DISCONNECT, HEARTBEAT, UPDATE_PAGE } from './scripts';
+import type { RedisClient } from './client';
+import { CLAIM_STALE, CONNECT, DISCONNECT, HEARTBEAT, LIVE_CONNECTIONS, SNAPSHOT, UPDATE_PAGE } from './scripts';
 
 export interface ConnectionRef {
   userId: string;
@@ -34,7 +33,14 @@ export interface StoreTimings {
 }
 
 type ScriptCommand = (numKeys: number, ...args: (string | number)[]) => Promise<unknown>;
-type ScriptName = 'presenceConnect' | 'presenceHeartbeat' | 'presenceUpdatePage' | 'presenceDisconnect' | 'presenceClaimStale';
+type ScriptName =
+  | 'presenceConnect'
+  | 'presenceHeartbeat'
+  | 'presenceUpdatePage'
+  | 'presenceDisconnect'
+  | 'presenceClaimStale'
+  | 'presenceSnapshot'
+  | 'presenceLiveConnections';
 
 const SCRIPTS: Record<ScriptName, string> = {
   presenceConnect: CONNECT,
@@ -42,6 +48,8 @@ const SCRIPTS: Record<ScriptName, string> = {
   presenceUpdatePage: UPDATE_PAGE,
   presenceDisconnect: DISCONNECT,
   presenceClaimStale: CLAIM_STALE,
+  presenceSnapshot: SNAPSHOT,
+  presenceLiveConnections: LIVE_CONNECTIONS,
 };
 
 function pairsToMap(flat: string[]): Map<string, string> {
@@ -52,11 +60,6 @@ function pairsToMap(flat: string[]): Map<string, string> {
 
 function splitConnections(joined: string): string[] {
   return joined ? joined.split(',') : [];
-}
-
-function pageOrNull(url: string | null, title: string | null, domain: string | null): Page | null {
-  if (url === null) return null;
-  return { url, title: title ?? '', domain: domain ?? '' };
 }
 
 /**
@@ -151,42 +154,38 @@ export class PresenceStore {
       if (list) list.push(connectionId);
       else byUser.set(userId, [connectionId]);
     }
-    await this.perShard([...byUser.keys()], (pipeline, userId) => {
-      pipeline.zrem(this.keys.connections(userId), ...byUser.get(userId)!);
-    });
+    await Promise.all([...byUser].map(([userId, connectionIds]) => this.redis.zrem(this.keys.connections(userId), ...connectionIds)));
   }
 
-  /** Live connection ids of those users who have any; offline users are simply absent. */
+  /** Live connection ids of those users who have any; offline users are simply absent. One script call per shard. */
   async connectionsOf(userIds: readonly string[], now: number): Promise<Map<string, string[]>> {
-    const results = await this.perShard(userIds, (pipeline, userId) => {
-      pipeline.zrangebyscore(this.keys.connections(userId), `(${now}`, '+inf');
-    });
     const connections = new Map<string, string[]>();
-    for (const [userId, [ids]] of results) {
-      if (Array.isArray(ids) && ids.length > 0) connections.set(userId, ids as string[]);
-    }
+    await this.perShard(userIds, async (shard, ids) => {
+      const keys = ids.map((userId) => this.keys.connections(userId, shard));
+      const flat = (await this.script('presenceLiveConnections')(keys.length, ...keys, now, ...ids)) as string[];
+      for (const [userId, joined] of pairsToMap(flat)) connections.set(userId, splitConnections(joined));
+    });
     return connections;
   }
 
+  /** The presence of many users (a user and all friends): one script call per shard. */
   async snapshot(userIds: readonly string[]): Promise<Map<string, UserPresence>> {
-    const results = await this.perShard(userIds, (pipeline, userId) => {
-      const shard = this.keys.shardOf(userId);
-      pipeline.zscore(this.keys.status(shard), userId);
-      pipeline.hmget(this.keys.page(userId, shard), 'u', 't', 'd', 'lu', 'lt', 'ld');
-      pipeline.zscore(this.keys.lastSeen(shard), userId);
-    });
     const presence = new Map<string, UserPresence>();
-    for (const [userId, [status, fields, seen]] of results) {
-      const [u, t, d, lu, lt, ld] = (fields as (string | null)[] | undefined) ?? [];
-      const online = status !== null && status !== undefined;
-      presence.set(userId, {
-        online,
-        lastActiveAt: online ? Number(status) : null,
-        page: online ? (pageOrNull(u ?? null, t ?? null, d ?? null) ?? { url: '', title: '', domain: '' }) : null,
-        latestPage: online && lu ? pageOrNull(lu, lt ?? null, ld ?? null) : null,
-        lastSeenAt: !online && seen !== null && seen !== undefined ? Number(seen) : null,
+    await this.perShard(userIds, async (shard, ids) => {
+      const keys = [this.keys.status(shard), this.keys.lastSeen(shard), ...ids.map((userId) => this.keys.page(userId, shard))];
+      const flat = (await this.script('presenceSnapshot')(keys.length, ...keys, ...ids)) as string[];
+      ids.forEach((userId, i) => {
+        const [lastActive, lastSeen, u, t, d, lu, lt, ld] = flat.slice(i * 8, i * 8 + 8);
+        const online = lastActive !== '';
+        presence.set(userId, {
+          online,
+          lastActiveAt: online ? Number(lastActive) : null,
+          page: online ? { url: u ?? '', title: t ?? '', domain: d ?? '' } : null,
+          latestPage: online && lu ? { url: lu, title: lt ?? '', domain: ld ?? '' } : null,
+          lastSeenAt: !online && lastSeen ? Number(lastSeen) : null,
+        });
       });
-    }
+    });
     return presence;
   }
 
@@ -232,39 +231,13 @@ export class PresenceStore {
   }
 
   /**
-   * Runs per-user commands as one pipeline on a single node, or as one
-   * pipeline per shard (one hash slot each) in parallel on a cluster.
-   * Resolves each user's command results in order; failed commands reject.
+   * Runs one call per shard for the users of that shard, all in parallel. ioredis auto-pipelining
+   * sends them in one write on a single node (one round trip) and one write per node on a cluster;
+   * every call touches one hash slot.
    */
-  private async perShard(
-    userIds: readonly string[],
-    add: (pipeline: ChainableCommander, userId: string) => void,
-  ): Promise<Map<string, unknown[]>> {
-    const results = new Map<string, unknown[]>();
-    if (userIds.length === 0) return results;
-    const unique = [...new Set(userIds)];
-    const batches = isCluster(this.redis) ? [...this.keys.groupByShard(unique).values()] : [unique];
-    await Promise.all(
-      batches.map(async (batch) => {
-        const pipeline = this.redis.pipeline();
-        const counts = batch.map((userId) => {
-          const before = pipeline.length;
-          add(pipeline, userId);
-          return pipeline.length - before;
-        });
-        const replies = (await pipeline.exec()) ?? [];
-        let offset = 0;
-        batch.forEach((userId, i) => {
-          const slice = replies.slice(offset, offset + counts[i]!);
-          offset += counts[i]!;
-          for (const [error] of slice) if (error) throw error;
-          results.set(
-            userId,
-            slice.map(([, value]) => value),
-          );
-        });
-      }),
-    );
-    return results;
+  private async perShard(userIds: readonly string[], call: (shard: number, ids: string[]) => Promise<void>): Promise<void> {
+    if (userIds.length === 0) return;
+    const groups = this.keys.groupByShard(new Set(userIds));
+    await Promise.all([...groups].map(([shard, ids]) => call(shard, ids)));
   }
 }

@@ -95,3 +95,43 @@ if #claimed > 0 then
 end
 return redis.call('HGETALL', KEYS[3])
 `;
+
+/**
+ * Presence of many users of one shard in one call (GET /presence reads a user and all friends).
+ * KEYS: status, seen, page(u1), page(u2), … · ARGV: u1, u2, …
+ * → per user 8 strings: lastActive ('' offline), lastSeen ('' online or unknown), u, t, d, lu, lt, ld
+ */
+export const SNAPSHOT = `
+local out = {}
+for i, user in ipairs(ARGV) do
+  local lastActive = redis.call('ZSCORE', KEYS[1], user)
+  if lastActive then
+    local page = redis.call('HMGET', KEYS[2 + i], 'u', 't', 'd', 'lu', 'lt', 'ld')
+    out[#out + 1] = lastActive
+    out[#out + 1] = ''
+    for f = 1, 6 do out[#out + 1] = page[f] or '' end
+  else
+    out[#out + 1] = ''
+    out[#out + 1] = redis.call('ZSCORE', KEYS[2], user) or ''
+    for f = 1, 6 do out[#out + 1] = '' end
+  end
+end
+return out
+`;
+
+/**
+ * Live connections of many users of one shard in one call (fan-out to friends). Offline users cost
+ * one lookup of a missing key inside the script, nothing on the wire.
+ * KEYS: conn(u1), conn(u2), … · ARGV: now, u1, u2, … → flat { user, "c1,c2", … } for users with connections
+ */
+export const LIVE_CONNECTIONS = `
+local out = {}
+for i = 1, #KEYS do
+  local connections = redis.call('ZRANGEBYSCORE', KEYS[i], '(' .. ARGV[1], '+inf')
+  if #connections > 0 then
+    out[#out + 1] = ARGV[i + 1]
+    out[#out + 1] = table.concat(connections, ',')
+  end
+end
+return out
+`;
