@@ -65,7 +65,10 @@ async function stackOutputArn(stackName: string, region: string | undefined): Pr
 async function runDeployed(arn: string, region: string | undefined): Promise<number> {
   const sfn = new SFNClient({ region });
   const { type } = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: arn }));
-  const name = `manual-${new Date().toISOString().replace(/[^0-9]/g, '').slice(0, 14)}-${Math.random().toString(36).slice(2, 8)}`;
+  const name = `manual-${new Date()
+    .toISOString()
+    .replace(/[^0-9]/g, '')
+    .slice(0, 14)}-${Math.random().toString(36).slice(2, 8)}`;
   console.error(`Starting ${type} execution ${name} of ${arn}`);
   if (type === 'EXPRESS') {
     const result = await sfn.send(new StartSyncExecutionCommand({ stateMachineArn: arn, name, input: '{}' }));
@@ -99,7 +102,7 @@ async function runLocal(concurrency: number | undefined, batch: number | undefin
   // Loaded here: the configuration and the local runner are needed only for --local.
   const { loadConfig } = await import('../layers/core/config');
   const { closeRuntime } = await import('../layers/core/runtime');
-  const { runLocally, substitute } = await import('../tests/support/local-stepfunctions');
+  const { runLocally, substitute } = await import('../local/sweep/local-execution');
   const config = loadConfig(process.env);
   if (!config.managementEndpoint) throw new UsageError('--local needs WEBSOCKET_MANAGEMENT_ENDPOINT (e.g. the local runtime of npm start)');
   process.env.AWS_REGION ??= 'us-east-1';

@@ -1,44 +1,12 @@
 /**
- * Runs a template state machine (the timeout sweep) with aws-local-stepfunctions on a schedule. Each
- * Task state is overridden to call the real handler in this process: `arn:aws:states:::lambda:invoke`
- * tasks resolve Parameters.FunctionName against the template's functions and return Lambda's
- * `{ Payload, StatusCode }`; tasks whose Resource is a function ARN get the input as the event.
+ * Runs a template state machine (the timeout sweep) with aws-local-stepfunctions on a schedule, each
+ * lambda:invoke Task answered by the real handler in this process (see local-execution.ts).
  * Runs never overlap: a tick that finds the previous run still going is skipped.
  */
-import '../polyfills';
-import { StateMachine } from 'aws-local-stepfunctions';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { FunctionInvoker } from '../lambda/invoker';
 import type { FunctionSpec, StateMachineSpec } from '../template';
-
-type Json = unknown;
-type LocalHandler = (input: Json) => Promise<Json>;
-
-interface StateDefinition {
-  Type?: string;
-  Resource?: string;
-  Iterator?: { States?: Record<string, StateDefinition> };
-  ItemProcessor?: { States?: Record<string, StateDefinition> };
-  Branches?: Array<{ States?: Record<string, StateDefinition> }>;
-}
-
-/** Every Task state, including those nested in Map and Parallel states, by name. */
-function taskStates(states: Record<string, StateDefinition> | undefined, into = new Map<string, string>()): Map<string, string> {
-  for (const [name, state] of Object.entries(states ?? {})) {
-    if (state.Type === 'Task' && state.Resource) into.set(name, state.Resource);
-    taskStates(state.Iterator?.States, into);
-    taskStates(state.ItemProcessor?.States, into);
-    for (const branch of state.Branches ?? []) taskStates(branch.States, into);
-  }
-  return into;
-}
-
-/** A function name, a full or partial ARN, optionally with a version or alias qualifier. */
-function findFunction(functions: Iterable<FunctionSpec>, nameOrArn: string): FunctionSpec | undefined {
-  for (const spec of functions) {
-    if (nameOrArn === spec.logicalId || nameOrArn === spec.arn || nameOrArn.startsWith(`${spec.arn}:`)) return spec;
-  }
-  return undefined;
-}
+import { lambdaInvokeHandlers, type LambdaHandler } from './local-execution';
 
 export interface SweepSchedulerOptions {
   machine: StateMachineSpec;
@@ -50,37 +18,23 @@ export interface SweepSchedulerOptions {
 
 export class SweepScheduler {
   private readonly stateMachine: StateMachine;
-  private readonly handlers: Record<string, LocalHandler> = {};
+  private readonly handlers: ReturnType<typeof lambdaInvokeHandlers>;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
 
   constructor(private readonly options: SweepSchedulerOptions) {
+    const definition = options.machine.definition as unknown as StateMachineDefinition;
     // Validated like Step Functions would (an invalid definition fails the start-up, not a sweep).
-    this.stateMachine = new StateMachine(options.machine.definition as never);
-    const functions = [...options.functions];
-    for (const [stateName, resource] of taskStates(options.machine.definition.States as Record<string, StateDefinition>)) {
-      this.handlers[stateName] = this.taskHandler(stateName, resource, functions);
+    this.stateMachine = new StateMachine(definition);
+    // A Task's FunctionName is the function's ARN (after DefinitionSubstitutions) or its logical id.
+    const functions: Record<string, LambdaHandler> = {};
+    for (const spec of options.functions) {
+      const invoke: LambdaHandler = (event) => options.invoker.invoke(spec, event);
+      functions[spec.arn] = invoke;
+      functions[spec.logicalId] = invoke;
     }
-  }
-
-  private taskHandler(stateName: string, resource: string, functions: FunctionSpec[]): LocalHandler {
-    if (resource.startsWith('arn:aws:states:::lambda:invoke')) {
-      return async (input) => {
-        const { FunctionName, Payload } = (input ?? {}) as { FunctionName?: string; Payload?: Json };
-        const spec = FunctionName ? findFunction(functions, FunctionName) : undefined;
-        if (!spec) throw new Error(`${stateName}: no template function named ${String(FunctionName)}`);
-        const result = await this.options.invoker.invoke(spec, Payload ?? {});
-        return { ExecutedVersion: '$LATEST', Payload: result ?? null, StatusCode: 200 };
-      };
-    }
-    const spec = findFunction(functions, resource);
-    if (!spec) {
-      return async () => {
-        throw new Error(`${stateName}: Task resource ${resource} is not emulated locally`);
-      };
-    }
-    return (input) => this.options.invoker.invoke(spec, input);
+    this.handlers = lambdaInvokeHandlers(definition, functions);
   }
 
   start(): void {
@@ -95,7 +49,9 @@ export class SweepScheduler {
     const execution = this.stateMachine.run({}, { overrides: { taskResourceLocalHandlers: this.handlers as never } });
     this.running = execution.result
       .then(() => undefined)
-      .catch((error: unknown) => this.options.log(`[sweep] ${this.options.machine.logicalId} failed after ${Date.now() - started} ms: ${String(error)}`))
+      .catch((error: unknown) =>
+        this.options.log(`[sweep] ${this.options.machine.logicalId} failed after ${Date.now() - started} ms: ${String(error)}`),
+      )
       .finally(() => {
         this.running = undefined;
       });

@@ -21,7 +21,7 @@ import {
   SUBSTITUTION_NAMES,
   type LambdaHandler,
   type LocalEvent,
-} from '../support/local-stepfunctions';
+} from '../../local/sweep/local-execution';
 
 // asl-validator ships no type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -94,7 +94,12 @@ describe('presence-timeout.asl.json (definition)', () => {
     expect((task.Parameters as { FunctionName: string }).FunctionName).toBe(FUNCTION_ARN);
     expect(task.Retry).toEqual([
       expect.objectContaining({
-        ErrorEquals: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'],
+        ErrorEquals: [
+          'Lambda.ServiceException',
+          'Lambda.AWSLambdaException',
+          'Lambda.SdkClientException',
+          'Lambda.TooManyRequestsException',
+        ],
         BackoffRate: 2,
         JitterStrategy: 'FULL',
         MaxDelaySeconds: expect.any(Number),
@@ -141,7 +146,12 @@ describe('presence-timeout workflow (local execution, real handler)', () => {
   };
 
   const run = async (handler = sweepHandler(), collectEvents = false) => {
-    const { output, events } = await runLocally(definition, { [FUNCTION_ARN]: handler }, {}, { collectEvents, retryIntervalOverrides: { SweepBatch: 0 } });
+    const { output, events } = await runLocally(
+      definition,
+      { [FUNCTION_ARN]: handler },
+      {},
+      { collectEvents, retryIntervalOverrides: { SweepBatch: 0 } },
+    );
     return { output: output as WorkflowOutput, events };
   };
 
@@ -236,12 +246,18 @@ describe('presence-timeout workflow (local execution, real handler)', () => {
     expect(output.shards.map((s) => s.shard)).toEqual([0, 1, 2, 3]);
     for (const result of output.shards) {
       const count = perShard[result.shard]!;
-      expect(result).toEqual({ shard: result.shard, batches: Math.floor(count / BATCH) + 1, timedOut: count, notifications: expect.any(Number) });
+      expect(result).toEqual({
+        shard: result.shard,
+        batches: Math.floor(count / BATCH) + 1,
+        timedOut: count,
+        notifications: expect.any(Number),
+      });
     }
     expect(sweepCalls.every((call) => call.batchSize === BATCH)).toBe(true);
 
     // Exactly the CONTRACT frame, once per timed-out friend, on every connection of every online friend.
-    const expected = (ids: string[]) => ids.map((userId) => ({ type: 'presence-timeout', userId })).sort((a, b) => a.userId.localeCompare(b.userId));
+    const expected = (ids: string[]) =>
+      ids.map((userId) => ({ type: 'presence-timeout', userId })).sort((a, b) => a.userId.localeCompare(b.userId));
     const received = (connectionId: string) =>
       (harness.connections.frames(connectionId) as { userId: string }[]).sort((a, b) => a.userId.localeCompare(b.userId));
     expect(received('c-friend-a')).toEqual(expected(stale));
@@ -273,7 +289,10 @@ describe('presence-timeout workflow (local execution, real handler)', () => {
   it('is idempotent: a second execution processes nothing, sends nothing and fails nowhere', async () => {
     const stale = usersPerShard('again-', [2, 2, 2, 2]);
     await seedUsers(pool, [...stale, 'friend']);
-    await befriendAll(pool, stale.map((id) => ['friend', id] as const));
+    await befriendAll(
+      pool,
+      stale.map((id) => ['friend', id] as const),
+    );
     for (const id of stale) await harness.connect(id, `c-${id}`);
     await harness.connect('friend', 'c-friend');
     await makeStale(stale);
@@ -322,7 +341,10 @@ describe('presence-timeout workflow (local execution, real handler)', () => {
   it('retries throttled invocations, and a failing shard does not stop the others', async () => {
     const stale = usersPerShard('fail-', [2, 2, 2, 2]);
     await seedUsers(pool, [...stale, 'friend']);
-    await befriendAll(pool, stale.map((id) => ['friend', id] as const));
+    await befriendAll(
+      pool,
+      stale.map((id) => ['friend', id] as const),
+    );
     for (const id of stale) await harness.connect(id, `c-${id}`);
     await harness.connect('friend', 'c-friend');
     await makeStale(stale);
@@ -356,7 +378,10 @@ describe('presence-timeout workflow (local execution, real handler)', () => {
   it('keeps every state payload tiny', async () => {
     const stale = usersPerShard('size-', [4, 4, 4, 4]);
     await seedUsers(pool, [...stale, 'friend']);
-    await befriendAll(pool, stale.map((id) => ['friend', id] as const));
+    await befriendAll(
+      pool,
+      stale.map((id) => ['friend', id] as const),
+    );
     for (const id of stale) await harness.connect(id, `c-${id}`);
     await harness.connect('friend', 'c-friend');
     await makeStale(stale);

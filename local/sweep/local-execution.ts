@@ -1,16 +1,14 @@
 /**
  * Runs statemachines/presence-timeout.asl.json locally with aws-local-stepfunctions, each Task
- * mapped to a real Lambda handler called in-process (tests and `npm run sweep -- --local`).
- *
- * aws-local-stepfunctions 3 declares Node >= 22: it calls Promise.withResolvers (ES2024, Node 22+).
- * This project runs on Node 20 (the Lambda runtime), so this module installs a spec-conformant
- * polyfill before it loads the library. Only test and local tooling ever load this file; the
- * Lambda bundles never do.
+ * mapped to a real Lambda handler called in-process (the local runtime's schedule, tests and
+ * `npm run sweep -- --local`). Only local tooling loads this file; the Lambda bundles never do.
  */
+import '../polyfills';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
-import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import { lambdaContext } from '../lambda/context';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 
 export const ASL_FILE = join(__dirname, '..', '..', 'statemachines', 'presence-timeout.asl.json');
 
@@ -20,39 +18,6 @@ export type Substitutions = Record<(typeof SUBSTITUTION_NAMES)[number], string |
 
 /** The optimized Lambda integration every Task of the workflow uses. */
 export const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
-
-type Resolvers<T> = { promise: Promise<T>; resolve: (value: T | PromiseLike<T>) => void; reject: (reason?: unknown) => void };
-
-/** Installs Promise.withResolvers when the runtime lacks it (Node < 22). Idempotent. */
-export function installPromiseWithResolvers(): void {
-  const ctor = Promise as unknown as { withResolvers?: unknown };
-  if (typeof ctor.withResolvers === 'function') return;
-  Object.defineProperty(Promise, 'withResolvers', {
-    configurable: true,
-    writable: true,
-    value: function withResolvers<T>(this: PromiseConstructor): Resolvers<T> {
-      let resolve!: Resolvers<T>['resolve'];
-      let reject!: Resolvers<T>['reject'];
-      const promise = new this<T>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      return { promise, resolve, reject };
-    },
-  });
-}
-
-type Library = typeof import('aws-local-stepfunctions');
-
-let library: Library | undefined;
-
-/** Loads aws-local-stepfunctions after the polyfill (a static import would run before it). */
-export function localStepFunctions(): Library {
-  installPromiseWithResolvers();
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  library ??= require('aws-local-stepfunctions') as Library;
-  return library;
-}
 
 /** The raw ASL text, placeholders and all. */
 export function aslText(): string {
@@ -76,23 +41,6 @@ export function substitute(values: Substitutions, text = aslText()): StateMachin
 }
 
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
-
-export function localContext(functionName: string): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: `local-${Math.random().toString(36).slice(2)}`,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => 60_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
 
 /** Mirrors the error lambda:invoke reports for a function error: Error = the error's type. */
 class LambdaFunctionError extends Error {
@@ -131,7 +79,7 @@ export function lambdaInvokeHandlers(
         handlers[name] = async (input) => {
           const { Payload } = input as { Payload: unknown };
           try {
-            const output = await fn(Payload, localContext(name));
+            const output = await fn(Payload, lambdaContext({ functionName: name, deadline: Date.now() + 60_000 }));
             return { ExecutedVersion: '$LATEST', Payload: output as never, StatusCode: 200 };
           } catch (error) {
             const err = error instanceof Error ? error : new Error(String(error));
@@ -174,7 +122,6 @@ export async function runLocally(
   input: Record<string, unknown> = {},
   options: LocalRunOptions = {},
 ): Promise<LocalExecution> {
-  const { StateMachine } = localStepFunctions();
   const machine = new StateMachine(definition);
   const execution = machine.run(input as never, {
     overrides: {
