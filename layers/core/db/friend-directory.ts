@@ -43,11 +43,12 @@ const FRIENDS_OF_MANY = `
   SELECT user_id2, user_id1 FROM friendship_table
    WHERE user_id2 = ANY($1::text[]) AND accepted_at IS NOT NULL`;
 
-// A join on the id list, not `user_id = $1 OR user_id IN (...)`, which PostgreSQL plans as a full scan.
+// `= ANY(ARRAY(...))` makes PostgreSQL look each id up in the primary key; a join or an OR over the
+// id list is planned as a scan of the whole user table.
 const PROFILES_WITH_FRIENDS = `
-  SELECT u.user_id, u.first_name, u.last_name, u.profile_image_extension
-  FROM (SELECT $1::text AS user_id UNION ${FRIENDS_OF_ONE}) AS ids
-  JOIN user_table u ON u.user_id = ids.user_id`;
+  SELECT user_id, first_name, last_name, profile_image_extension
+  FROM user_table
+  WHERE user_id = ANY (ARRAY(SELECT $1::text UNION ${FRIENDS_OF_ONE}))`;
 
 interface UserContextRow {
   share_mode: string | null;
