@@ -2,12 +2,13 @@
 // The AWS SDK's notice that future releases need Node 22 is noise in test output (Lambda runs nodejs22.x).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }];
-// @middy/core ships only ES modules; let swc turn it into CommonJS for jest.
+// @middy/core ships only ES modules, and wasmoon loads its WASM glue with import('module'), which jest's
+// CommonJS sandbox refuses: let swc turn both into plain CommonJS for jest.
 const common = {
   testEnvironment: 'node',
   modulePathIgnorePatterns: ['<rootDir>/.aws-sam/'],
   transform: { '^.+\\.(ts|js|mjs)$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@middy|wasmoon)/)'],
 };
 
 module.exports = {

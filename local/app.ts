@@ -9,7 +9,7 @@
  */
 import './polyfills';
 import { startPostgres } from './backends/postgres';
-import { startRedis } from './backends/redis';
+import { startRedis, type RedisMode } from './backends/redis';
 import { userDirectory } from './backends/user-directory';
 import { applyEnvironment, localEnvironment } from './environment';
 import { startIdentityProvider, type MintTokenOptions } from './identity-provider';
@@ -37,8 +37,10 @@ export interface LocalAppOptions {
   keyDir?: string;
   /** PostgreSQL to use; default: embedded PGlite with the demo users. */
   databaseUrl?: string;
-  /** Redis to use; default: a redis-server from PATH on a free port. */
+  /** Redis to use; default: a redis-server from PATH on a free port, else the in-process emulation. */
   redisUrl?: string;
+  /** 'emulator' forces the in-process emulation even when redisUrl is set; 'redis-server' refuses it. */
+  redisMode?: RedisMode;
   redisKeyPrefix?: string;
   presenceTimeoutSeconds?: number;
   statusShards?: number;
@@ -67,6 +69,8 @@ export interface LocalApp {
   issuer: string;
   clientId: string;
   backends: { redis: string; postgres: string };
+  /** Things the user must know before trusting this stack (the Redis emulation, for one); empty normally. */
+  warnings: string[];
   /** The timeout sweep's interval in seconds. */
   sweepIntervalSeconds: number;
   /** A Cognito-shaped token the stack accepts. */
@@ -142,7 +146,7 @@ export async function createLocalApp(options: LocalAppOptions = {}): Promise<Loc
 
     const [redis, postgres, idp] = await startAll(
       [
-        startRedis(options.redisUrl),
+        startRedis(options.redisUrl, options.redisMode),
         startPostgres(options.databaseUrl),
         startIdentityProvider({ port: options.idpPort ?? 0, keyDir: options.keyDir }),
       ] as const,
@@ -223,6 +227,7 @@ export async function createLocalApp(options: LocalAppOptions = {}): Promise<Loc
       issuer: idp.issuer,
       clientId: LOCAL_CLIENT_ID,
       backends: { redis: redis.description, postgres: postgres.description },
+      warnings: redis.warning ? [redis.warning] : [],
       sweepIntervalSeconds: sweeps.intervalSeconds,
       mintToken: mint,
       sweep: sweeps.runOnce,

@@ -7,7 +7,7 @@ import './polyfills';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createLocalApp, type LocalApp } from './app';
 import { DEMO_USERS } from './backends/demo-data';
-import { RedisUnavailableError } from './backends/redis';
+import { RedisUnavailableError, parseRedisMode } from './backends/redis';
 import { DEFAULT_IDP_PORT, DEFAULT_PORT, DEFAULT_WS_PORT, KEY_DIR, LOCAL_DIR, STACK_FILE, portFromEnv, type StackFile } from './settings';
 
 function intFromEnv(name: string): number | undefined {
@@ -41,6 +41,7 @@ function banner(app: LocalApp, embeddedDatabase: boolean): string {
     `  Timeout sweep        every ${app.sweepIntervalSeconds} s (presence timeout: ${timeout} s)`,
     `  Handler logs         ${process.env.POWERTOOLS_LOG_LEVEL} and above (POWERTOOLS_LOG_LEVEL=INFO shows every invocation)`,
     '',
+    ...app.warnings.flatMap((warning) => [`  WARNING: ${warning}`, '']),
     `  Get a token          npm run --silent token -- alice        (${users})`,
     `  Connect              npx wscat -c "${app.urls.websocket}?Authorization=$(npm run --silent token -- alice)"`,
     `  Query                curl -H "Authorization: $(npm run --silent token -- bob)" ${app.urls.rest}/presence`,
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
     keyDir: KEY_DIR,
     databaseUrl,
     redisUrl: process.env.REDIS_URL?.trim() || undefined,
+    redisMode: parseRedisMode(process.env.LOCAL_REDIS),
     redisKeyPrefix: process.env.REDIS_KEY_PREFIX?.trim() || undefined,
     presenceTimeoutSeconds: intFromEnv('PRESENCE_TIMEOUT_SECONDS'),
     statusShards: intFromEnv('STATUS_SHARDS'),

@@ -1,20 +1,36 @@
 /**
- * Redis for the local stack: REDIS_URL when given; otherwise a private `redis-server` from PATH on a
- * free loopback port, with no persistence, stopped with the stack.
+ * Redis for the local stack, in order of preference:
+ * 1. REDIS_URL when given;
+ * 2. a private `redis-server` from PATH on a free loopback port, with no persistence, stopped with the stack;
+ * 3. otherwise an in-process emulation (./redis-emulator): a RESP2 server on a random loopback port whose
+ *    Lua scripts run on Lua 5.4 in WebAssembly, so the handlers' ioredis client is used unchanged.
  *
- * There is no in-process fallback: the presence store's Lua scripts use ZADD GT, PEXPIREAT and friends,
- * and no pure-JavaScript Redis emulation on npm runs them faithfully (ioredis-mock, for one, has no
- * ZADD GT). A clear error explaining how to get redis-server beats an emulation that silently differs.
+ * The emulation covers exactly the commands this project sends and is tested against the presence store's
+ * integration suite, but it is not Redis (no persistence, no cluster, Lua 5.4 instead of 5.1, no memory or
+ * latency figures worth measuring), so it is announced with a warning. LOCAL_REDIS=emulator forces it;
+ * LOCAL_REDIS=redis-server refuses it (failing when redis-server is missing).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { describeUrl, freePort } from './ports';
+import { startRedisEmulator } from './redis-emulator';
 
 export interface RedisBackend {
   url: string;
   /** For the start-up banner. */
   description: string;
+  /** Set when the backend is not a real Redis: the banner shows it prominently. */
+  warning?: string;
   close(): Promise<void>;
+}
+
+/** LOCAL_REDIS: unset or 'auto' (the order above), 'redis-server' or 'emulator' to insist on one. */
+export type RedisMode = 'auto' | 'redis-server' | 'emulator';
+
+export function parseRedisMode(raw: string | undefined): RedisMode {
+  const value = raw?.trim() || 'auto';
+  if (value === 'auto' || value === 'redis-server' || value === 'emulator') return value;
+  throw new Error(`LOCAL_REDIS must be auto, redis-server or emulator, got "${value}"`);
 }
 
 export class RedisUnavailableError extends Error {
@@ -24,8 +40,7 @@ export class RedisUnavailableError extends Error {
         'start a private one on a free loopback port:\n' +
         '  Debian/Ubuntu: sudo apt-get install -y redis-server\n' +
         '  macOS:         brew install redis\n' +
-        '(An in-process emulation is not offered: the presence store relies on Redis Lua scripts with ZADD GT, ' +
-        'which no pure-JavaScript Redis emulation runs faithfully.)',
+        '(LOCAL_REDIS=redis-server is set, so the in-process emulation is not used; unset it to fall back to it.)',
     );
     this.name = 'RedisUnavailableError';
   }
@@ -111,8 +126,24 @@ async function startRedisServer(): Promise<RedisBackend> {
   };
 }
 
-export async function startRedis(url: string | undefined): Promise<RedisBackend> {
+export const EMULATION_WARNING =
+  'Redis is an in-process emulation: for trying the API only (no persistence, no cluster, not a performance reference). ' +
+  'Install redis-server or set REDIS_URL for anything else.';
+
+async function startEmulation(): Promise<RedisBackend> {
+  const emulator = await startRedisEmulator();
+  return {
+    url: emulator.url,
+    description: `in-process Redis emulation (127.0.0.1:${emulator.port}, Lua via wasmoon) — WARNING: for trying the API only; not Redis`,
+    warning: EMULATION_WARNING,
+    close: () => emulator.close(),
+  };
+}
+
+export async function startRedis(url: string | undefined, mode: RedisMode = 'auto'): Promise<RedisBackend> {
+  if (mode === 'emulator') return startEmulation();
   if (url) return { url, description: `REDIS_URL ${describeUrl(url)}`, close: async () => undefined };
-  if (!redisServerOnPath()) throw new RedisUnavailableError();
-  return startRedisServer();
+  if (redisServerOnPath()) return startRedisServer();
+  if (mode === 'redis-server') throw new RedisUnavailableError();
+  return startEmulation();
 }

@@ -6,6 +6,7 @@ import { PresenceService } from '../../layers/core/presence-service';
 import { ApiGatewayConnectionGateway } from '../../layers/core/push/connection-gateway';
 import type { RedisClient } from '../../layers/core/redis/client';
 import { PresenceStore } from '../../layers/core/redis/presence-store';
+import { startRedisEmulator, type RedisEmulator } from '../../local/backends/redis-emulator';
 import { TimeoutSweeper } from '../../layers/core/timeout-sweeper';
 import { startManagementApi, type ManagementApiServer } from '../../local/management-api';
 import { befriendAll, createPool, resetTables, seedUsers, useSuiteDatabase } from '../support/db';
@@ -19,7 +20,8 @@ const page = (url: string) => ({ url, title: url, domain: 'example.com' });
 
 /**
  * The presence core against a real server: the same suite on one Redis node
- * and on a three-master Redis Cluster, where any cross-slot access fails.
+ * and on a three-master Redis Cluster, where any cross-slot access fails; and
+ * on the in-process emulation `npm start` falls back to, which must behave the same.
  */
 function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>) {
   let redis: RedisClient;
@@ -254,5 +256,17 @@ describeWithRedisServer()('presence core on a three-master Redis Cluster', () =>
     const client = new Cluster(cluster.nodes, { redisOptions: { maxRetriesPerRequest: 2 } });
     await client.ping();
     return client;
+  });
+});
+
+describe('presence core on the in-process Redis emulation', () => {
+  let emulator: RedisEmulator;
+  beforeAll(async () => {
+    emulator = await startRedisEmulator();
+  });
+  presenceCoreSuite('emulator', async () => new Redis(emulator.url));
+  // Declared after the suite so its clients have quit before the server goes.
+  afterAll(async () => {
+    await emulator?.close();
   });
 });

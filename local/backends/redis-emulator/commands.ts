@@ -1,0 +1,9 @@
+/** The emulation's full command table: every command the presence store, the local runtime and the tests use. */
+import type { CommandTable } from './command-table';
+import { hashCommands } from './commands-hash';
+import { keyCommands } from './commands-keys';
+import { scriptCommands } from './commands-script';
+import { serverCommands } from './commands-server';
+import { zsetCommands } from './commands-zset';
+
+export const COMMANDS: CommandTable = { ...serverCommands, ...keyCommands, ...zsetCommands, ...hashCommands, ...scriptCommands };
