@@ -124,9 +124,16 @@ export class PresenceService {
   }
 
   async snapshot(userId: string): Promise<PresenceSnapshot> {
-    const { self, friends } = await this.directory.profilesWithFriends(userId);
+    // The (briefly cached) friend list lets the profiles query and the Redis read run in parallel;
+    // the query stays authoritative, and a friend the cache did not know yet is read afterwards.
+    const { friendIds: knownFriends } = await this.directory.userContext(userId);
+    const [{ self, friends }, presence] = await Promise.all([
+      this.directory.profilesWithFriends(userId),
+      this.store.snapshot([userId, ...knownFriends]),
+    ]);
     const friendIds = friends.map((friend) => friend.user_id);
-    const presence = await this.store.snapshot([userId, ...friendIds]);
+    const unknown = friendIds.filter((id) => !presence.has(id));
+    if (unknown.length > 0) for (const [id, entry] of await this.store.snapshot(unknown)) presence.set(id, entry);
     const userInfoMap: Record<string, UserProfile> = {};
     if (self) userInfoMap[userId] = self;
     for (const friend of friends) userInfoMap[friend.user_id] = friend;

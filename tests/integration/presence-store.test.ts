@@ -32,6 +32,7 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
   const sockets = new RecordingConnections();
   let service: PresenceService;
   let sweeper: TimeoutSweeper;
+  let sinkGateway: ApiGatewayConnectionGateway;
   let clock = Date.now();
   const now = () => clock;
 
@@ -46,6 +47,7 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
     process.env.AWS_ACCESS_KEY_ID = 'local-test';
     process.env.AWS_SECRET_ACCESS_KEY = 'local-test';
     const gateway = ApiGatewayConnectionGateway.create(sink.endpoint, 'us-east-1');
+    sinkGateway = gateway;
     const directory = new PostgresFriendDirectory(pool, 0);
     service = new PresenceService({ store, directory, gateway, settings: { pushConcurrency: 8 }, clock: now });
     sweeper = new TimeoutSweeper({
@@ -192,6 +194,27 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
   describe('service and sweeper on this topology', () => {
     beforeAll(async () => {
       await resetTables(pool);
+    });
+
+    it('lists a friend accepted after the friend cache was filled, with live presence', async () => {
+      const [me, old, fresh] = [user('me'), user('old'), user('fresh')];
+      await seedUsers(pool, [me, old, fresh]);
+      await befriendAll(pool, [[me, old]]);
+      const cachedDirectory = new PostgresFriendDirectory(pool, 60_000);
+      const cachedService = new PresenceService({
+        store,
+        directory: cachedDirectory,
+        gateway: sinkGateway,
+        settings: { pushConcurrency: 8 },
+        clock: now,
+      });
+      expect((await cachedService.snapshot(me)).presenceArr.map((entry) => entry.userId)).toEqual([old]);
+      await befriendAll(pool, [[fresh, me]]);
+      await store.connect(fresh, 'fresh-conn', clock, clock);
+      const snapshot = await cachedService.snapshot(me);
+      expect(snapshot.presenceArr.map((entry) => entry.userId).sort()).toEqual([fresh, old].sort());
+      expect(snapshot.presenceArr.find((entry) => entry.userId === fresh)!.page).toEqual({ url: '', title: '', domain: '' });
+      expect(snapshot.presenceArr.find((entry) => entry.userId === old)!.page).toBeNull();
     });
 
     it('fans out, disconnects and times out users with no cross-slot error', async () => {
