@@ -1,4 +1,5 @@
 /** The benchmark's isolated data: its own PostgreSQL database and its own Redis key prefix. */
+import { deleteKeysWithPrefix } from '../local/redis-keys';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
@@ -122,16 +123,9 @@ export async function seedDatabase(name: string, graph: Graph): Promise<void> {
 /** SCAN + UNLINK of every key under the prefix. */
 export async function deleteRedisPrefix(prefix: string): Promise<number> {
   const redis = new Redis(REDIS_URL);
-  let deleted = 0;
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.unlink(...keys);
-    } while (cursor !== '0');
+    return await deleteKeysWithPrefix(redis, prefix);
   } finally {
     redis.disconnect();
   }
-  return deleted;
 }

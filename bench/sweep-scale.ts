@@ -18,6 +18,7 @@
  * EVALSHA; a NOSCRIPT fallback adds its EVAL) plus each pipeline (one write, one wait, however many
  * commands), counted by wrapping the ioredis client's sendCommand.
  */
+import { deleteKeysWithPrefix } from '../local/redis-keys';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -190,15 +191,6 @@ function instrument(runtime: Runtime, counters: Counters): void {
   };
 }
 
-async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
-    cursor = next;
-    if (found.length > 0) await redis.unlink(...found);
-  } while (cursor !== '0');
-}
-
 async function seed(options: Options, users: number, redis: Redis, pg: Client, prefix: string): Promise<{ friendPool: number }> {
   const { KeySpace } = await import('../layers/core/keys');
   const keys = new KeySpace(prefix, options.shards);
@@ -350,7 +342,7 @@ async function benchOnce(options: Options, users: number, sink: Sink, databaseUr
     };
   } finally {
     await Promise.allSettled(runtimes.map((runtime) => runtime.close()));
-    await deleteKeys(redis, prefix);
+    await deleteKeysWithPrefix(redis, prefix);
     redis.disconnect();
   }
 }

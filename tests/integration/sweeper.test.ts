@@ -4,6 +4,8 @@
  * are made stale by writing their status score into Redis; races are staged deterministically by
  * running the competing request at the exact step (spy wrapping the real method), never by timing.
  */
+import type { SweepShardOutput } from '../../handlers/sweep-shard';
+import { deleteKeysWithPrefix } from '../../local/redis-keys';
 import Redis from 'ioredis';
 import type { Pool } from 'pg';
 import { KeySpace } from '../../layers/core/keys';
@@ -16,16 +18,7 @@ const SHARDS = 4;
 const TIMEOUT_SECONDS = 5;
 const BATCH = 3;
 
-interface SweepOutput {
-  shard: number;
-  processed: number;
-  timedOut: number;
-  cameBack: number;
-  notifications: number;
-  connectionsClosed: number;
-  more: boolean;
-  startedAt: string;
-}
+type SweepOutput = SweepShardOutput;
 
 describe('timeout sweep (sweep-shard handler, races and failures)', () => {
   const harness = new HandlerHarness('sweeper', {
@@ -40,15 +33,13 @@ describe('timeout sweep (sweep-shard handler, races and failures)', () => {
   let runtime: Runtime;
 
   const sweep = (shard: number, extra: Record<string, unknown> = {}) =>
-    harness.handler('sweep-shard')({ shard, startedAt: new Date().toISOString(), ...extra }, lambdaContext('sweep-shard')) as Promise<SweepOutput>;
+    harness.handler('sweep-shard')(
+      { shard, startedAt: new Date().toISOString(), ...extra },
+      lambdaContext('sweep-shard'),
+    ) as Promise<SweepOutput>;
 
   async function clearRedis(): Promise<void> {
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(cursor, 'MATCH', `${harness.keyPrefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (found.length > 0) await redis.del(...found);
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(redis, harness.keyPrefix);
   }
 
   async function makeStale(userId: string, agoMs = 10 * 60_000): Promise<number> {
@@ -199,7 +190,10 @@ describe('timeout sweep (sweep-shard handler, races and failures)', () => {
   it('running the task twice gives the same end state, without duplicate notifications', async () => {
     const users = idsInShard('twice-', 2, 2);
     await seedUsers(pool, [...users, 'twice-friend']);
-    await befriendAll(pool, users.map((id) => [id, 'twice-friend'] as const));
+    await befriendAll(
+      pool,
+      users.map((id) => [id, 'twice-friend'] as const),
+    );
     for (const id of users) await harness.connect(id, `c-${id}`);
     await harness.connect('twice-friend', 'c-twice-friend');
     for (const id of users) await makeStale(id);
@@ -257,7 +251,10 @@ describe('timeout sweep (sweep-shard handler, races and failures)', () => {
     // After an outage, failed batches can leave more claimed users pending than one batch holds.
     const users = idsInShard('backlog-', 3, 2 * BATCH + 1);
     await seedUsers(pool, [...users, 'backlog-friend']);
-    await befriendAll(pool, users.map((id) => [id, 'backlog-friend'] as const));
+    await befriendAll(
+      pool,
+      users.map((id) => [id, 'backlog-friend'] as const),
+    );
     for (const id of users) await harness.connect(id, `c-${id}`);
     await harness.connect('backlog-friend', 'c-backlog-friend');
     for (const id of users) await makeStale(id);

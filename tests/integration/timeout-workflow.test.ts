@@ -4,6 +4,7 @@
  * real PostgreSQL and a real HTTP management API. Users are made stale by writing their status
  * score into Redis (deterministic: no clocks, no sleeps).
  */
+import { deleteKeysWithPrefix } from '../../local/redis-keys';
 import Redis from 'ioredis';
 import type { Pool } from 'pg';
 import { join } from 'node:path';
@@ -156,12 +157,7 @@ describe('presence-timeout workflow (local execution, real handler)', () => {
   };
 
   async function clearRedis(): Promise<void> {
-    let cursor = '0';
-    do {
-      const [next, found] = await redis.scan(cursor, 'MATCH', `${harness.keyPrefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (found.length > 0) await redis.del(...found);
-    } while (cursor !== '0');
+    await deleteKeysWithPrefix(redis, harness.keyPrefix);
   }
 
   /** Users whose last activity lies `agoMs` in the past (well beyond the timeout). */

@@ -43,9 +43,7 @@ export async function checkPostgres(adminUrl: string): Promise<Client> {
     return client;
   } catch (err) {
     await client.end().catch(() => undefined);
-    throw new Error(
-      `PostgreSQL is not answering at ${describeEndpoint(adminUrl)} (${(err as Error).message}). ${POSTGRES_HELP}`,
-    );
+    throw new Error(`PostgreSQL is not answering at ${describeEndpoint(adminUrl)} (${(err as Error).message}). ${POSTGRES_HELP}`);
   }
 }
 

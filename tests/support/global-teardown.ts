@@ -3,6 +3,7 @@
  * global-setup.ts and deletes every Redis key under `presence-test:<runId>:` (SCAN, never KEYS).
  */
 import Redis from 'ioredis';
+import { deleteKeysWithPrefix } from '../../local/redis-keys';
 import { Client } from 'pg';
 import { ADMIN_DATABASE_URL_ENV, REDIS_RUN_PREFIX, TEST_DATABASE_ENV, redisUrl } from './env';
 
@@ -15,10 +16,10 @@ async function dropDatabase(adminUrl: string, database: string): Promise<void> {
   await admin.connect();
   try {
     // The run's database and every suite database derived from it (useSuiteDatabase).
-    const { rows } = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname = $1 OR starts_with(datname, $2)', [
-      database,
-      `${database}_`,
-    ]);
+    const { rows } = await admin.query<{ datname: string }>(
+      'SELECT datname FROM pg_database WHERE datname = $1 OR starts_with(datname, $2)',
+      [database, `${database}_`],
+    );
     for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
   } finally {
     await admin.end();
@@ -30,20 +31,11 @@ export async function deleteRedisKeys(url: string, prefix: string): Promise<numb
   const redis = new Redis(url, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined);
   await redis.connect();
-  let deleted = 0;
   try {
-    // Escape glob metacharacters so the prefix matches literally.
-    const pattern = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.unlink(...keys);
-    } while (cursor !== '0');
+    return await deleteKeysWithPrefix(redis, prefix);
   } finally {
     redis.disconnect();
   }
-  return deleted;
 }
 
 export default async function globalTeardown(): Promise<void> {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import Redis from 'ioredis';
 import { lambdaContext as createLambdaContext } from '../../local/lambda/context';
+import { deleteKeysWithPrefix } from '../../local/redis-keys';
 import { startManagementApi, type ManagementApiServer } from '../../local/management-api';
 import { useSuiteDatabase } from './db';
 import { redisUrl, testRedisPrefix } from './env';
@@ -135,12 +136,7 @@ export class HandlerHarness {
   async resetRedis(): Promise<void> {
     const redis = new Redis(redisUrl());
     try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${this.keyPrefix}*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await redis.unlink(...keys);
-      } while (cursor !== '0');
+      await deleteKeysWithPrefix(redis, this.keyPrefix);
     } finally {
       redis.disconnect();
     }
