@@ -1,20 +1,19 @@
 /**
- * npm run bench [-- --smoke] [-- --profile] [-- --runs N]
+ * npm run bench [-- --smoke] [-- --profile] [-- --runs N] [-- --containers N] [-- --sweep-large]
  *
  * Drives the real handlers in-process with API Gateway-shaped events against
  * real Redis and real PostgreSQL (a dedicated database and key prefix), with
  * the API Gateway Management API answered over real HTTP by a sink in a
  * separate process, so every push goes through the real AWS SDK client.
- * Prints medians of several runs after a warm-up and writes them as JSON
- * under bench/results/. A benchmark, not a test: a MISS does not fail it;
- * broken calls (non-200 answers, miscounted round trips) do.
+ * The handlers run in worker threads standing in for Lambda containers (one
+ * per core by default, each with its own module-scope runtime), sharing each
+ * scenario's concurrency. Prints medians of several runs after a warm-up and
+ * writes them as JSON under bench/results/. A benchmark, not a test: a MISS
+ * does not fail it; broken calls (non-200 answers, miscounted round trips) do.
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { Session } from 'node:inspector';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { Context } from 'aws-lambda';
-import { lambdaContext } from '../local/lambda/context';
 import autocannon from 'autocannon';
 import Redis from 'ioredis';
 import type { Runtime } from '../layers/core/runtime';
@@ -34,13 +33,29 @@ import {
   staleUser,
   type GraphSize,
 } from './seed';
-import { diff, instrument, median, runLoad, startSink, type Counts, type Instrumentation, type RunResult, type Sink } from './support';
+import { Containers, type LoadSpec } from './containers';
+import { SAMPLE_PUSH, createOperations } from './operations';
+import {
+  NO_COUNTS,
+  diff,
+  instrument,
+  median,
+  startSink,
+  sum,
+  type Counts,
+  type Instrumentation,
+  type RunResult,
+  type Sink,
+} from './support';
 
 const args = process.argv.slice(2);
 const SMOKE = args.includes('--smoke');
 const PROFILE = args.includes('--profile');
 const runsArg = args.indexOf('--runs');
 const RUNS = runsArg >= 0 ? Number(args[runsArg + 1]) : SMOKE ? 1 : 5;
+const containersArg = args.indexOf('--containers');
+/** Worker threads standing in for Lambda containers: one per core unless told otherwise. */
+const CONTAINERS = containersArg >= 0 ? Number(args[containersArg + 1]) : os.availableParallelism();
 const ROOT = join(__dirname, '..');
 const RESULTS = join(__dirname, 'results');
 
@@ -87,61 +102,6 @@ function configureEnv(sinkEndpoint: string): void {
   });
 }
 
-type Handler = (event: unknown, context: Context) => Promise<unknown>;
-
-function loadHandler(name: string): Handler {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require(join(ROOT, 'handlers', name)) as { handler: Handler }).handler;
-}
-
-function sampleEvent<T>(name: string): T {
-  return JSON.parse(readFileSync(join(ROOT, 'events', `${name}.json`), 'utf8')) as T;
-}
-
-/** Like a Lambda context; the remaining time matters to middy's timeout (sweep batches here share one process and one SDK client). */
-function context(functionName: string, remainingMs = 30_000): Context {
-  return lambdaContext({ functionName, deadline: Date.now() + remainingMs, logStreamName: 'bench' });
-}
-
-interface WsTemplate {
-  requestContext: Record<string, unknown>;
-  [key: string]: unknown;
-}
-
-let messageCount = 0;
-
-function wsEvent(template: WsTemplate, userId: string, body: string): unknown {
-  return {
-    ...template,
-    body,
-    requestContext: {
-      ...template.requestContext,
-      connectionId: connectionOf(userId),
-      authorizer: { principalId: userId, userId, integrationLatency: 1 },
-      messageId: `m-${++messageCount}`,
-      requestTimeEpoch: Date.now(),
-    },
-  };
-}
-
-interface RestTemplate {
-  requestContext: { authorizer?: { claims?: Record<string, unknown> } } & Record<string, unknown>;
-  [key: string]: unknown;
-}
-
-function restEvent(template: RestTemplate, userId: string, patch: Record<string, unknown> = {}): unknown {
-  return {
-    ...template,
-    ...patch,
-    requestContext: {
-      ...template.requestContext,
-      authorizer: { claims: { ...template.requestContext.authorizer?.claims, sub: userId, 'cognito:username': userId } },
-    },
-  };
-}
-
-const ok = (result: unknown): boolean => (result as { statusCode?: number } | undefined)?.statusCode === 200;
-
 // --- scenario bookkeeping ---------------------------------------------------
 
 interface PerOp {
@@ -181,6 +141,7 @@ interface Ctx {
   meter: Instrumentation;
   sink: Sink;
   admin: Redis;
+  containers: Containers;
 }
 
 async function redisCpuSeconds(admin: Redis): Promise<number> {
@@ -190,7 +151,6 @@ async function redisCpuSeconds(admin: Redis): Promise<number> {
 }
 
 interface Window {
-  counts: Counts;
   posts: number;
   closes: number;
   sinkCpuUs: number;
@@ -202,7 +162,6 @@ interface Window {
 async function openWindow(ctx: Ctx): Promise<Window> {
   const sink = await ctx.sink.stats();
   return {
-    counts: ctx.meter.snapshot(),
     posts: sink.posts,
     closes: sink.closes,
     sinkCpuUs: sink.cpuUs,
@@ -216,12 +175,12 @@ async function closeWindow(
   ctx: Ctx,
   start: Window,
   ops: number,
+  counts: Counts,
 ): Promise<{ perOp: PerOp; cpu: CpuShare; posts: number; elapsedMs: number }> {
   const elapsedMs = performance.now() - start.at;
   const bench = process.cpuUsage(start.benchCpu);
   const redisCpuS = await redisCpuSeconds(ctx.admin);
   const sink = await ctx.sink.stats();
-  const counts = diff(ctx.meter.snapshot(), start.counts);
   const per = (n: number): number => (ops > 0 ? n / ops : 0);
   const pct = (us: number): number => (100 * us) / 1000 / elapsedMs;
   return {
@@ -243,27 +202,29 @@ async function closeWindow(
   };
 }
 
-/** Warm-up, then RUNS measured runs; per-op counts cover the measured runs only. */
+/** Warm-up, then RUNS measured runs in the containers; per-op counts cover the measured runs only. */
 async function loadScenario(
   ctx: Ctx,
   name: string,
   concurrency: number,
-  op: (worker: number, seq: number) => Promise<boolean>,
-  options: { runs?: number; note?: string; beforeRun?: () => Promise<void> } = {},
+  spec: LoadSpec,
+  options: { runs?: number; note?: string; onProfile?: (profile: unknown) => void } = {},
 ): Promise<ScenarioResult> {
-  await runLoad({ concurrency, durationMs: WARMUP_MS }, op);
+  await ctx.containers.load(spec, concurrency, WARMUP_MS);
   const runs: RunResult[] = [];
   const window = await openWindow(ctx);
   let busyMs = 0;
+  let counts = NO_COUNTS;
   for (let i = 0; i < (options.runs ?? RUNS); i++) {
-    await options.beforeRun?.();
-    const run = await runLoad({ concurrency, durationMs: DURATION_MS }, op);
-    busyMs += run.elapsedMs;
-    runs.push(run);
+    const measured = await ctx.containers.load(spec, concurrency, DURATION_MS, options.onProfile !== undefined && i === 0);
+    if (measured.profile) options.onProfile?.(measured.profile);
+    counts = sum(counts, measured.counts);
+    busyMs += measured.run.elapsedMs;
+    runs.push(measured.run);
   }
-  const ops = runs.reduce((sum, run) => sum + run.ops, 0);
-  const closed = await closeWindow(ctx, window, ops);
-  const errors = runs.reduce((sum, run) => sum + run.errors, 0);
+  const ops = runs.reduce((total, run) => total + run.ops, 0);
+  const closed = await closeWindow(ctx, window, ops, counts);
+  const errors = runs.reduce((total, run) => total + run.errors, 0);
   const result: ScenarioResult = {
     name,
     concurrency,
@@ -338,19 +299,9 @@ async function main(): Promise<number> {
   log(`seeded ${DB_NAME}: ${fmt(graph.users.length)} users, ${fmt(graph.pairs.length)} friendships in ${fmt(performance.now() - t)} ms`);
 
   configureEnv(sink.endpoint);
-  const handlers = {
-    heartbeat: loadHandler('heartbeat'),
-    update: loadHandler('update-presence'),
-    getPresence: loadHandler('get-presence'),
-    getUserPresence: loadHandler('get-user-presence'),
-    sweep: loadHandler('sweep-shard'),
-  };
+  const operations = createOperations();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { getRuntime, closeRuntime } = require(join(ROOT, 'layers', 'core', 'runtime')) as typeof import('../layers/core/runtime');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { ApiGatewayConnectionGateway } = require(
-    join(ROOT, 'layers', 'core', 'push', 'connection-gateway'),
-  ) as typeof import('../layers/core/push/connection-gateway');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { KeySpace } = require(join(ROOT, 'layers', 'core', 'keys')) as typeof import('../layers/core/keys');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -360,7 +311,10 @@ async function main(): Promise<number> {
   const runtime = getRuntime({ push: true });
   cleanups.unshift(() => closeRuntime());
   const meter = await instrument(runtime.redis, runtime.pool);
-  const ctx: Ctx = { runtime, meter, sink, admin };
+  const containers = await Containers.start(CONTAINERS);
+  cleanups.unshift(() => containers.close());
+  log(`${containers.size} containers (worker threads, each with its own runtime); concurrency ${CONCURRENCY} is split between them`);
+  const ctx: Ctx = { runtime, meter, sink, admin, containers };
   const { store, config } = runtime;
 
   t = performance.now();
@@ -368,41 +322,13 @@ async function main(): Promise<number> {
   await forAll(graph.online, 64, (userId) => store.connect(userId, connectionOf(userId), seedNow, seedNow));
   log(`connected ${fmt(graph.online.length)} online users in ${fmt(performance.now() - t)} ms`);
 
-  const templates = {
-    update: sampleEvent<WsTemplate>('update-presence'),
-    heartbeat: sampleEvent<WsTemplate>('heartbeat'),
-    getPresence: sampleEvent<RestTemplate>('get-presence'),
-    getUserPresence: sampleEvent<RestTemplate>('get-user-presence'),
-  };
-  const heartbeatBody = JSON.stringify({ action: 'heartbeat', jwt: 'legacy-ignored' });
-  const pageBody = (seq: number): string =>
-    JSON.stringify({
-      action: 'update-presence',
-      url: `https://en.wikipedia.org/wiki/Special_relativity_${seq % 97}`,
-      title: `Special relativity ${seq % 97} - Wikipedia`,
-      jwt: 'legacy-ignored',
-    });
-  const update = (userId: string, seq: number): Promise<boolean> =>
-    handlers.update(wsEvent(templates.update, userId, pageBody(seq)), context('update-presence')).then(ok);
-  const heartbeat = (userId: string): Promise<boolean> =>
-    handlers.heartbeat(wsEvent(templates.heartbeat, userId, heartbeatBody), context('heartbeat')).then(ok);
-  const getPresence = (userId: string): Promise<boolean> =>
-    handlers.getPresence(restEvent(templates.getPresence, userId), context('get-presence')).then(ok);
-  const getUserPresence = (userId: string, target: string): Promise<boolean> =>
-    handlers
-      .getUserPresence(
-        restEvent(templates.getUserPresence, userId, { path: `/presence/${target}`, pathParameters: { userId: target } }),
-        context('get-user-presence'),
-      )
-      .then(ok);
-
   const scenarios: ScenarioResult[] = [];
   const ceilings: Record<string, { postsPerSec: number; runs: number[]; note: string }> = {};
 
   // 1. Validate the round-trip counter: one heartbeat must be exactly one round trip, counted both ways.
-  await heartbeat(ringUser(0));
+  await operations.heartbeat(ringUser(0));
   const before = meter.snapshot();
-  for (let i = 0; i < 10; i++) if (!(await heartbeat(ringUser(i)))) throw new Error('heartbeat failed during validation');
+  for (let i = 0; i < 10; i++) if (!(await operations.heartbeat(ringUser(i)))) throw new Error('heartbeat failed during validation');
   const check = diff(meter.snapshot(), before);
   if (check.redisRoundTrips !== 10 || check.redisSocketWrites !== 10) {
     throw new Error(
@@ -411,24 +337,14 @@ async function main(): Promise<number> {
   }
   log('counter check: 10 heartbeats = 10 Redis round trips = 10 socket writes');
 
-  // 2. Ceilings: the sink alone (autocannon), and the AWS SDK client alone against it.
+  // 2. Ceilings: the sink alone (autocannon); the AWS SDK client alone against it comes after update-presence.
   log('ceilings');
-  const sampleFrame = JSON.stringify({
-    type: 'update-presence',
-    userId: 'u1234',
-    url: 'https://en.wikipedia.org/wiki/Special_relativity_42',
-    title: 'Special relativity 42 - Wikipedia',
-    domain: 'wikipedia.org',
-    latestUrl: 'https://en.wikipedia.org/wiki/Special_relativity_42',
-    latestTitle: 'Special relativity 42 - Wikipedia',
-    latestDomain: 'wikipedia.org',
-  });
   const cannonRuns: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const result = await autocannon({
       url: `${sink.endpoint}/@connections/x`,
       method: 'POST',
-      body: sampleFrame,
+      body: SAMPLE_PUSH,
       headers: { 'content-type': 'application/json' },
       connections: 50,
       duration: SMOKE ? 1 : 2,
@@ -442,64 +358,58 @@ async function main(): Promise<number> {
     note: 'autocannon, 50 keep-alive connections (the SDK agent maxSockets), no pipelining',
   };
   log(`  sink alone (autocannon): ${fmt(ceilings.sink.postsPerSec)} posts/s`);
-  const gateway = ApiGatewayConnectionGateway.create(sink.endpoint, 'us-east-1');
-  const frame = Buffer.from(sampleFrame);
-  const sdk = await loadScenario(ctx, 'SDK client alone: PostToConnection, 64 in flight', 64, () =>
-    gateway.post('c-x', frame).then((r) => r === 'sent'),
-  );
-  ceilings.sdk = {
-    postsPerSec: sdk.opsPerSec,
-    runs: sdk.runs.map((r) => r.opsPerSec),
-    note: 'ApiGatewayManagementApiClient.send from the bench process, 64 in flight',
-  };
 
   // 3. Heartbeat.
   log('heartbeat');
   const onlineRing = range(SIZE.ring, ringUser);
-  const pick = (list: readonly string[], seq: number): string => list[(seq * 7919) % list.length]!;
-  scenarios.push(
-    await loadScenario(ctx, 'store.heartbeat alone (no handler)', CONCURRENCY, async (_w, seq) => {
-      const userId = pick(onlineRing, seq);
-      return store.heartbeat(userId, connectionOf(userId), Date.now());
-    }),
-  );
-  scenarios.push(await loadScenario(ctx, 'heartbeat', CONCURRENCY, (_w, seq) => heartbeat(pick(onlineRing, seq))));
+  scenarios.push(await loadScenario(ctx, 'Redis client alone: PING (one round trip, nothing else)', CONCURRENCY, { op: 'redis-ping' }));
+  scenarios.push(await loadScenario(ctx, 'store.heartbeat alone (no handler)', CONCURRENCY, { op: 'store-heartbeat', users: onlineRing }));
+  scenarios.push(await loadScenario(ctx, 'heartbeat', CONCURRENCY, { op: 'heartbeat', users: onlineRing }));
 
   // 4. update-presence. The working set avoids nobody: ring users have exactly 20 friends, all online.
   log('update-presence');
   const workingSet = range(Math.min(1000, SIZE.ring), (i) => ringUser(Math.floor((i * SIZE.ring) / Math.min(1000, SIZE.ring))));
-  // Fill the friend cache as a busy container would have it (GET /presence/{friend} reads the same user context, without pushes).
-  await forAll(workingSet, 16, (userId) => getUserPresence(userId, ringUser((Number(userId.slice(1)) + 1) % SIZE.ring)));
+  // Fill each container's friend cache as a busy container would have it.
+  await containers.warmFriends(workingSet.map((userId) => [userId, ringUser((Number(userId.slice(1)) + 1) % SIZE.ring)]));
   const loners = range(SIZE.loners, loner);
-  scenarios.push(await loadScenario(ctx, 'update-presence, 0 friends', CONCURRENCY, (_w, seq) => update(pick(loners, seq), seq)));
+  scenarios.push(await loadScenario(ctx, 'update-presence, 0 friends', CONCURRENCY, { op: 'update', users: loners }));
   let profile: { file: string; hot: HotFunction[] } | undefined;
-  let session: Session | undefined;
-  if (PROFILE) {
-    session = new Session();
-    session.connect();
-    await post(session, 'Profiler.enable');
-    await post(session, 'Profiler.start');
-  }
   scenarios.push(
-    await loadScenario(ctx, 'update-presence, 20 friends online', CONCURRENCY, (_w, seq) => update(pick(workingSet, seq), seq)),
+    await loadScenario(
+      ctx,
+      'update-presence, 20 friends online',
+      CONCURRENCY,
+      { op: 'update', users: workingSet },
+      PROFILE
+        ? {
+            onProfile: (cpuProfile) => {
+              mkdirSync(RESULTS, { recursive: true });
+              const file = join(RESULTS, 'update-presence.cpuprofile');
+              writeFileSync(file, JSON.stringify(cpuProfile));
+              profile = { file, hot: summarizeProfile(cpuProfile as Parameters<typeof summarizeProfile>[0], 25) };
+            },
+          }
+        : {},
+    ),
   );
-  if (session) {
-    const { profile: cpuProfile } = (await post(session, 'Profiler.stop')) as { profile: Parameters<typeof summarizeProfile>[0] };
-    session.disconnect();
-    mkdirSync(RESULTS, { recursive: true });
-    const file = join(RESULTS, 'update-presence.cpuprofile');
-    writeFileSync(file, JSON.stringify(cpuProfile));
-    profile = { file, hot: summarizeProfile(cpuProfile, 25) };
-  }
   const hubs = range(SIZE.hubs, hub);
-  scenarios.push(
-    await loadScenario(ctx, `update-presence, ${SIZE.hubFriends} friends online`, CONCURRENCY, (_w, seq) => update(pick(hubs, seq), seq)),
-  );
+  scenarios.push(await loadScenario(ctx, `update-presence, ${SIZE.hubFriends} friends online`, CONCURRENCY, { op: 'update', users: hubs }));
+
+  // The SDK client's ceiling, measured once the fan-out scenarios have warmed its code up (it JIT-compiles slowly).
+  const sdk = await loadScenario(ctx, `SDK client alone: fan-out of ${SIZE.ringFriends + 1} posts, no Redis or PostgreSQL`, CONCURRENCY, {
+    op: 'fan-out',
+    posts: SIZE.ringFriends + 1,
+  });
+  ceilings.sdk = {
+    postsPerSec: sdk.postsPerSec,
+    runs: sdk.runs.map((r) => r.opsPerSec * (SIZE.ringFriends + 1)),
+    note: `ApiGatewayManagementApiClient.send through the fan-out code (PUSH_CONCURRENCY in flight per fan-out), ${CONCURRENCY} fan-outs at once over ${containers.size} container(s), measured after the update-presence scenarios`,
+  };
 
   // 5. GET /presence, one request at a time.
   log('GET /presence');
-  scenarios.push(await loadScenario(ctx, `GET /presence, ${SIZE.hubFriends} friends`, 1, (_w, seq) => getPresence(pick(hubs, seq))));
-  scenarios.push(await loadScenario(ctx, 'GET /presence, 20 friends', 1, (_w, seq) => getPresence(pick(workingSet, seq))));
+  scenarios.push(await loadScenario(ctx, `GET /presence, ${SIZE.hubFriends} friends`, 1, { op: 'get-presence', users: hubs }));
+  scenarios.push(await loadScenario(ctx, 'GET /presence, 20 friends', 1, { op: 'get-presence', users: workingSet }));
 
   // 6. Timeout sweep: every shard in parallel (the state machine's Map), each looping batches while `more`.
   log('timeout sweep');
@@ -512,23 +422,8 @@ async function main(): Promise<number> {
     const past = Date.now() - config.presence.timeoutMs - 60_000;
     await forAll(users, 64, (userId) => store.connect(userId, connectionOf(userId), past, past));
   };
-  const sweepAll = async (): Promise<boolean> => {
-    const startedAtIso = new Date().toISOString();
-    const results = await Promise.all(
-      Array.from({ length: config.presence.statusShards }, async (_, shard) => {
-        let timedOut = 0;
-        for (;;) {
-          const out = (await handlers.sweep({ shard, startedAt: startedAtIso }, context('sweep-shard', 900_000))) as {
-            more: boolean;
-            timedOut: number;
-          };
-          timedOut += out.timedOut;
-          if (!out.more) return timedOut;
-        }
-      }),
-    );
-    return results.reduce((a, b) => a + b, 0) > 0;
-  };
+  const sweepAll = (): Promise<{ timedOut: number; counts: Counts }> =>
+    containers.sweep(config.presence.statusShards, new Date().toISOString());
   const sweepScenario = async (set: 'a' | 'b', count: number, runs: number): Promise<ScenarioResult> => {
     const users = range(count, (i) => staleUser(set, i));
     const name = `timeout sweep, ${fmt(count)} stale x ${SIZE.staleFriends} online friends`;
@@ -546,9 +441,10 @@ async function main(): Promise<number> {
       await makeStale(users);
       const window = await openWindow(ctx);
       const t0 = performance.now();
-      const okRun = await sweepAll();
+      const { timedOut, counts } = await sweepAll();
+      const okRun = timedOut === count;
       const elapsedMs = performance.now() - t0;
-      const closed = await closeWindow(ctx, window, count);
+      const closed = await closeWindow(ctx, window, count, counts);
       busyMs += elapsedMs;
       posts += closed.posts;
       perOp = closed.perOp;
@@ -758,6 +654,41 @@ async function main(): Promise<number> {
   log('| Target | Figure | Target | Result |');
   log('|---|--:|--:|---|');
   for (const target of targets) log(`| ${target.scenario} | ${target.figure} | ${target.target} | ${target.pass ? 'PASS' : 'MISS'} |`);
+  // What each missed push-bound target would take, against what the SDK client and the sink can do here.
+  const ping = find('Redis client alone');
+  const storeHeartbeat = find('store.heartbeat');
+  const pushBound = [
+    { scenario: up20.name, target: 1300, postsPerOp: up20.perOp.posts + up20.perOp.closes, measured: up20.postsPerSec },
+    { scenario: up200.name, target: 200, postsPerOp: up200.perOp.posts + up200.perOp.closes, measured: up200.postsPerSec },
+    {
+      scenario: sweepSmall.name,
+      target: SIZE.staleSmall / 0.9,
+      postsPerOp: sweepSmall.perOp.posts + sweepSmall.perOp.closes,
+      measured: sweepSmall.postsPerSec,
+    },
+  ];
+  const bounds = {
+    push: pushBound.map((b) => ({
+      ...b,
+      neededPostsPerSec: b.target * b.postsPerOp,
+      sdkCeilingPostsPerSec: ceilings.sdk!.postsPerSec,
+      sinkCeilingPostsPerSec: ceilings.sink!.postsPerSec,
+    })),
+    heartbeat: { redisPingPerSec: ping.opsPerSec, storeHeartbeatPerSec: storeHeartbeat.opsPerSec, handlerPerSec: hb.opsPerSec },
+  };
+  log('');
+  log('## Bounds');
+  log('');
+  log('| Scenario | Needed for the target | Measured | SDK client alone | Sink alone |');
+  log('|---|--:|--:|--:|--:|');
+  for (const b of bounds.push) {
+    log(
+      `| ${b.scenario} | ${fmt(b.neededPostsPerSec)} posts/s | ${fmt(b.measured)} posts/s (${((100 * b.measured) / b.sdkCeilingPostsPerSec).toFixed(0)} % of the SDK's) | ${fmt(b.sdkCeilingPostsPerSec)} posts/s | ${fmt(b.sinkCeilingPostsPerSec)} posts/s |`,
+    );
+  }
+  log(
+    `| heartbeat, c${CONCURRENCY} | 90,000/s | handler ${fmt(hb.opsPerSec)}/s, store alone ${fmt(storeHeartbeat.opsPerSec)}/s | Redis client alone (PING): ${fmt(ping.opsPerSec)}/s | |`,
+  );
   if (profile) {
     log('');
     log(`## CPU profile of update-presence, 20 friends (${profile.file}): top self time`);
@@ -793,6 +724,7 @@ async function main(): Promise<number> {
     memory,
     peakRss,
     targets,
+    bounds,
     profile,
     wallSeconds: (Date.now() - startedAt) / 1000,
   };
@@ -807,10 +739,6 @@ async function main(): Promise<number> {
     return 1;
   }
   return 0;
-}
-
-function post(session: Session, method: string): Promise<unknown> {
-  return new Promise((resolve, reject) => session.post(method, (error, result) => (error ? reject(error) : resolve(result))));
 }
 
 // --- cleanup, also on error and Ctrl-C ------------------------------------

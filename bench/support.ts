@@ -39,6 +39,14 @@ export async function runLoad(
   options: { concurrency: number; durationMs?: number; count?: number },
   op: (worker: number, seq: number) => Promise<boolean>,
 ): Promise<RunResult> {
+  return (await runLoadDetailed(options, op)).run;
+}
+
+/** runLoad, also returning every latency (ms, sorted) so runs in several threads can be merged. */
+export async function runLoadDetailed(
+  options: { concurrency: number; durationMs?: number; count?: number },
+  op: (worker: number, seq: number) => Promise<boolean>,
+): Promise<{ run: RunResult; latencies: number[] }> {
   const latencies: number[] = [];
   let started = 0;
   let errors = 0;
@@ -62,14 +70,24 @@ export async function runLoad(
   await Promise.all(Array.from({ length: options.concurrency }, (_, w) => worker(w)));
   const elapsedMs = performance.now() - start;
   latencies.sort((a, b) => a - b);
+  return { run: summarize(latencies, errors, elapsedMs), latencies };
+}
+
+/** A run's figures from its sorted latencies. */
+export function summarize(sortedLatencies: readonly number[], errors: number, elapsedMs: number): RunResult {
   return {
-    ops: latencies.length,
+    ops: sortedLatencies.length,
     errors,
     elapsedMs,
-    opsPerSec: (latencies.length * 1000) / elapsedMs,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
+    opsPerSec: (sortedLatencies.length * 1000) / elapsedMs,
+    p50Ms: percentile(sortedLatencies, 50),
+    p99Ms: percentile(sortedLatencies, 99),
   };
+}
+
+/** Merges sorted latency lists (runs of the same length in different threads). */
+export function mergeSorted(lists: readonly (readonly number[])[]): number[] {
+  return lists.flat().sort((a, b) => a - b);
 }
 
 // --- counters ---------------------------------------------------------------
@@ -85,6 +103,17 @@ export interface Counts {
 
 export interface Instrumentation {
   snapshot(): Counts;
+}
+
+export const NO_COUNTS: Counts = { redisRoundTrips: 0, redisSocketWrites: 0, pgQueries: 0, pgConnects: 0 };
+
+export function sum(a: Counts, b: Counts): Counts {
+  return {
+    redisRoundTrips: a.redisRoundTrips + b.redisRoundTrips,
+    redisSocketWrites: a.redisSocketWrites + b.redisSocketWrites,
+    pgQueries: a.pgQueries + b.pgQueries,
+    pgConnects: a.pgConnects + b.pgConnects,
+  };
 }
 
 export function diff(after: Counts, before: Counts): Counts {

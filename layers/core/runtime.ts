@@ -50,7 +50,9 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const directory = new PostgresFriendDirectory(pool, presence.friendCacheTtlMs);
   const gateway =
     options.gateway ??
-    (config.managementEndpoint ? ApiGatewayConnectionGateway.create(config.managementEndpoint, config.awsRegion) : pushDisabled);
+    (config.managementEndpoint
+      ? ApiGatewayConnectionGateway.create(config.managementEndpoint, config.awsRegion, presence.pushConcurrency)
+      : pushDisabled);
   const service = new PresenceService({ store, directory, gateway, settings: presence });
   const sweeper = new TimeoutSweeper({ store, directory, gateway, settings: presence });
   return {

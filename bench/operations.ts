@@ -1,0 +1,138 @@
+/**
+ * The operations the benchmark times: the real handlers called with API
+ * Gateway-shaped events built from the sample events in events/. Loaded
+ * after the environment is configured, because each handler creates its
+ * runtime (clients, config) at module scope, as in Lambda.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Context } from 'aws-lambda';
+import { lambdaContext } from '../local/lambda/context';
+import { connectionOf } from './seed';
+
+const ROOT = join(__dirname, '..');
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+function loadHandler(name: string): Handler {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require(join(ROOT, 'handlers', name)) as { handler: Handler }).handler;
+}
+
+function sampleEvent<T>(name: string): T {
+  return JSON.parse(readFileSync(join(ROOT, 'events', `${name}.json`), 'utf8')) as T;
+}
+
+/** Like a Lambda context; the remaining time matters to middy's timeout (sweep batches share one SDK client). */
+export function context(functionName: string, remainingMs = 30_000): Context {
+  return lambdaContext({ functionName, deadline: Date.now() + remainingMs, logStreamName: 'bench' });
+}
+
+interface WsTemplate {
+  requestContext: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+interface RestTemplate {
+  requestContext: { authorizer?: { claims?: Record<string, unknown> } } & Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+let messageCount = 0;
+
+function wsEvent(template: WsTemplate, userId: string, body: string): unknown {
+  return {
+    ...template,
+    body,
+    requestContext: {
+      ...template.requestContext,
+      connectionId: connectionOf(userId),
+      authorizer: { principalId: userId, userId, integrationLatency: 1 },
+      messageId: `m-${++messageCount}`,
+      requestTimeEpoch: Date.now(),
+    },
+  };
+}
+
+function restEvent(template: RestTemplate, userId: string, patch: Record<string, unknown> = {}): unknown {
+  return {
+    ...template,
+    ...patch,
+    requestContext: {
+      ...template.requestContext,
+      authorizer: { claims: { ...template.requestContext.authorizer?.claims, sub: userId, 'cognito:username': userId } },
+    },
+  };
+}
+
+/** A typical update-presence push (20 friends' worth of these is one update's fan-out). */
+export const SAMPLE_PUSH = JSON.stringify({
+  type: 'update-presence',
+  userId: 'u1234',
+  url: 'https://en.wikipedia.org/wiki/Special_relativity_42',
+  title: 'Special relativity 42 - Wikipedia',
+  domain: 'wikipedia.org',
+  latestUrl: 'https://en.wikipedia.org/wiki/Special_relativity_42',
+  latestTitle: 'Special relativity 42 - Wikipedia',
+  latestDomain: 'wikipedia.org',
+});
+
+const ok = (result: unknown): boolean => (result as { statusCode?: number } | undefined)?.statusCode === 200;
+
+export interface SweepOutput {
+  more: boolean;
+  timedOut: number;
+}
+
+export interface Operations {
+  heartbeat(userId: string): Promise<boolean>;
+  update(userId: string, seq: number): Promise<boolean>;
+  getPresence(userId: string): Promise<boolean>;
+  getUserPresence(userId: string, target: string): Promise<boolean>;
+  /** One shard of the timeout state machine's Map: batches until the shard reports no more. */
+  sweepShard(shard: number, startedAt: string): Promise<number>;
+}
+
+export function createOperations(): Operations {
+  const handlers = {
+    heartbeat: loadHandler('heartbeat'),
+    update: loadHandler('update-presence'),
+    getPresence: loadHandler('get-presence'),
+    getUserPresence: loadHandler('get-user-presence'),
+    sweep: loadHandler('sweep-shard'),
+  };
+  const templates = {
+    update: sampleEvent<WsTemplate>('update-presence'),
+    heartbeat: sampleEvent<WsTemplate>('heartbeat'),
+    getPresence: sampleEvent<RestTemplate>('get-presence'),
+    getUserPresence: sampleEvent<RestTemplate>('get-user-presence'),
+  };
+  const heartbeatBody = JSON.stringify({ action: 'heartbeat', jwt: 'legacy-ignored' });
+  const pageBody = (seq: number): string =>
+    JSON.stringify({
+      action: 'update-presence',
+      url: `https://en.wikipedia.org/wiki/Special_relativity_${seq % 97}`,
+      title: `Special relativity ${seq % 97} - Wikipedia`,
+      jwt: 'legacy-ignored',
+    });
+  return {
+    heartbeat: (userId) => handlers.heartbeat(wsEvent(templates.heartbeat, userId, heartbeatBody), context('heartbeat')).then(ok),
+    update: (userId, seq) => handlers.update(wsEvent(templates.update, userId, pageBody(seq)), context('update-presence')).then(ok),
+    getPresence: (userId) => handlers.getPresence(restEvent(templates.getPresence, userId), context('get-presence')).then(ok),
+    getUserPresence: (userId, target) =>
+      handlers
+        .getUserPresence(
+          restEvent(templates.getUserPresence, userId, { path: `/presence/${target}`, pathParameters: { userId: target } }),
+          context('get-user-presence'),
+        )
+        .then(ok),
+    async sweepShard(shard, startedAt) {
+      let timedOut = 0;
+      for (;;) {
+        const out = (await handlers.sweep({ shard, startedAt }, context('sweep-shard', 900_000))) as SweepOutput;
+        timedOut += out.timedOut;
+        if (!out.more) return timedOut;
+      }
+    },
+  };
+}
