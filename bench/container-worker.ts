@@ -13,7 +13,7 @@ import { closeRuntime, getRuntime, type Runtime } from '../layers/core/runtime';
 import { deliverAll } from '../layers/core/push/fan-out';
 import { SAMPLE_PUSH, createOperations } from './operations';
 import { connectionOf } from './seed';
-import { diff, instrument, runLoadDetailed, type Counts } from './support';
+import { diff, instrument, runLoad, type Counts } from './support';
 import type { ContainerReply, ContainerRequest, LoadSpec } from './containers';
 
 interface WorkerData {
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
           await post(session, 'Profiler.start');
         }
         const { value, counts } = await measured(() =>
-          runLoadDetailed({ concurrency: request.concurrency, durationMs: request.durationMs }, opFor(request.spec)),
+          runLoad({ concurrency: request.concurrency, durationMs: request.durationMs }, opFor(request.spec)),
         );
         let profile: unknown;
         if (session) {

@@ -35,18 +35,7 @@ import {
 } from './seed';
 import { Containers, type LoadSpec } from './containers';
 import { SAMPLE_PUSH, createOperations } from './operations';
-import {
-  NO_COUNTS,
-  diff,
-  instrument,
-  median,
-  startSink,
-  sum,
-  type Counts,
-  type Instrumentation,
-  type RunResult,
-  type Sink,
-} from './support';
+import { NO_COUNTS, diff, instrument, median, startSink, sum, type Counts, type RunResult, type Sink } from './support';
 
 const args = process.argv.slice(2);
 const SMOKE = args.includes('--smoke');
@@ -138,7 +127,6 @@ interface ScenarioResult {
 
 interface Ctx {
   runtime: Runtime;
-  meter: Instrumentation;
   sink: Sink;
   admin: Redis;
   containers: Containers;
@@ -314,7 +302,7 @@ async function main(): Promise<number> {
   const containers = await Containers.start(CONTAINERS);
   cleanups.unshift(() => containers.close());
   log(`${containers.size} containers (worker threads, each with its own runtime); concurrency ${CONCURRENCY} is split between them`);
-  const ctx: Ctx = { runtime, meter, sink, admin, containers };
+  const ctx: Ctx = { runtime, sink, admin, containers };
   const { store, config } = runtime;
 
   t = performance.now();

@@ -34,16 +34,9 @@ export interface RunResult {
 /**
  * `concurrency` workers call `op` in a loop until `durationMs` has passed (or
  * `count` ops were started, when given). `op` resolves false for a failed call.
+ * Every latency (ms, sorted) comes back too, so runs in several threads can be merged.
  */
 export async function runLoad(
-  options: { concurrency: number; durationMs?: number; count?: number },
-  op: (worker: number, seq: number) => Promise<boolean>,
-): Promise<RunResult> {
-  return (await runLoadDetailed(options, op)).run;
-}
-
-/** runLoad, also returning every latency (ms, sorted) so runs in several threads can be merged. */
-export async function runLoadDetailed(
   options: { concurrency: number; durationMs?: number; count?: number },
   op: (worker: number, seq: number) => Promise<boolean>,
 ): Promise<{ run: RunResult; latencies: number[] }> {

@@ -10,11 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Pool } from 'pg';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { createLocalApp, type LocalApp } from '../../local/app';
+import type { LocalApp } from '../../local/app';
+import { startTestApp } from './helpers/local-app';
 import { demoSeedSql } from '../../local/backends/demo-data';
 import { LOCAL_DIR } from '../../local/settings';
 import { createPool } from '../support/db';
-import { databaseUrl, redisUrl, testRedisPrefix } from '../support/env';
 import { TestClient, ofType } from './helpers/ws-client';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -32,14 +32,7 @@ beforeAll(async () => {
   if (!available) return;
   pool = createPool();
   await pool.query(demoSeedSql());
-  app = await createLocalApp({
-    logLevel: 'SILENT',
-    port: 0,
-    wsPort: 0,
-    databaseUrl: databaseUrl(),
-    redisUrl: redisUrl(),
-    redisKeyPrefix: testRedisPrefix('e2e-page'),
-  });
+  app = await startTestApp('e2e-page');
   userDataDir = await mkdtemp(path.join(os.tmpdir(), 'presence-chromium-'));
   context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,

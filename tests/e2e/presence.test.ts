@@ -4,9 +4,9 @@
  * Redis (a prefix of its own), pushes through the HTTP management API.
  */
 import type { Pool } from 'pg';
-import { createLocalApp, type LocalApp } from '../../local/app';
+import type { LocalApp } from '../../local/app';
+import { startTestApp } from './helpers/local-app';
 import { befriend, createPool, seedUsers } from '../support/db';
-import { databaseUrl, redisUrl, testRedisPrefix } from '../support/env';
 import { TestClient, ofType, sleep } from './helpers/ws-client';
 
 const ALICE = 'e2e-presence-alice';
@@ -42,13 +42,7 @@ beforeAll(async () => {
     { id: CAROL, firstName: 'Carol', shareMode: 'default_all' },
   ]);
   await befriend(pool, ALICE, BOB);
-  app = await createLocalApp({
-    logLevel: 'SILENT',
-    port: 0,
-    wsPort: 0,
-    databaseUrl: databaseUrl(),
-    redisUrl: redisUrl(),
-    redisKeyPrefix: testRedisPrefix('e2e-presence'),
+  app = await startTestApp('e2e-presence', {
     env: { FRIEND_CACHE_TTL_SECONDS: '0' },
   });
 });

@@ -4,9 +4,9 @@
  * (shortened to 3 s here; 10 minutes by default).
  */
 import type { Pool } from 'pg';
-import { createLocalApp, type LocalApp } from '../../local/app';
+import type { LocalApp } from '../../local/app';
+import { startTestApp } from './helpers/local-app';
 import { befriend, createPool, seedUsers } from '../support/db';
-import { databaseUrl, redisUrl, testRedisPrefix } from '../support/env';
 import { TestClient, ofType } from './helpers/ws-client';
 
 const ALICE = 'e2e-timeout-alice';
@@ -24,13 +24,7 @@ beforeAll(async () => {
   pool = createPool();
   await seedUsers(pool, [ALICE, BOB, LONER]);
   await befriend(pool, BOB, ALICE);
-  app = await createLocalApp({
-    logLevel: 'SILENT',
-    port: 0,
-    wsPort: 0,
-    databaseUrl: databaseUrl(),
-    redisUrl: redisUrl(),
-    redisKeyPrefix: testRedisPrefix('e2e-timeout'),
+  app = await startTestApp('e2e-timeout', {
     presenceTimeoutSeconds: 5,
     sweepIntervalSeconds: 1,
     statusShards: 4,

@@ -172,6 +172,18 @@ describe('presence-timeout workflow (local execution, real handler)', () => {
     return at;
   }
 
+  /** Connected users gone stale, each with the same online friend ('friend', on 'c-friend'). */
+  async function staleWithOneOnlineFriend(stale: string[]): Promise<void> {
+    await seedUsers(pool, [...stale, 'friend']);
+    await befriendAll(
+      pool,
+      stale.map((id) => ['friend', id] as const),
+    );
+    for (const id of stale) await harness.connect(id, `c-${id}`);
+    await harness.connect('friend', 'c-friend');
+    await makeStale(stale);
+  }
+
   /** `perShard` user ids in every shard, so each shard needs several batches of BATCH. */
   function usersPerShard(prefix: string, perShard: number[]): string[] {
     const counts = new Array<number>(SHARDS).fill(0);
@@ -284,14 +296,7 @@ describe('presence-timeout workflow (local execution, real handler)', () => {
 
   it('is idempotent: a second execution processes nothing, sends nothing and fails nowhere', async () => {
     const stale = usersPerShard('again-', [2, 2, 2, 2]);
-    await seedUsers(pool, [...stale, 'friend']);
-    await befriendAll(
-      pool,
-      stale.map((id) => ['friend', id] as const),
-    );
-    for (const id of stale) await harness.connect(id, `c-${id}`);
-    await harness.connect('friend', 'c-friend');
-    await makeStale(stale);
+    await staleWithOneOnlineFriend(stale);
 
     const first = await run();
     expect(first.output.shards.reduce((sum, s) => sum + s.timedOut, 0)).toBe(stale.length);
@@ -336,14 +341,7 @@ describe('presence-timeout workflow (local execution, real handler)', () => {
 
   it('retries throttled invocations, and a failing shard does not stop the others', async () => {
     const stale = usersPerShard('fail-', [2, 2, 2, 2]);
-    await seedUsers(pool, [...stale, 'friend']);
-    await befriendAll(
-      pool,
-      stale.map((id) => ['friend', id] as const),
-    );
-    for (const id of stale) await harness.connect(id, `c-${id}`);
-    await harness.connect('friend', 'c-friend');
-    await makeStale(stale);
+    await staleWithOneOnlineFriend(stale);
 
     let throttled = false;
     const flaky = sweepHandler((event) => {
@@ -373,14 +371,7 @@ describe('presence-timeout workflow (local execution, real handler)', () => {
 
   it('keeps every state payload tiny', async () => {
     const stale = usersPerShard('size-', [4, 4, 4, 4]);
-    await seedUsers(pool, [...stale, 'friend']);
-    await befriendAll(
-      pool,
-      stale.map((id) => ['friend', id] as const),
-    );
-    for (const id of stale) await harness.connect(id, `c-${id}`);
-    await harness.connect('friend', 'c-friend');
-    await makeStale(stale);
+    await staleWithOneOnlineFriend(stale);
 
     const { output, events } = await run(sweepHandler(), true);
 
