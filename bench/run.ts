@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --smoke] [-- --profile] [-- --runs N] [-- --containers N] [-- --sweep-large]
+ * npm run bench [-- --smoke] [-- --profile] [-- --runs N] [-- --containers N] [-- --skip-sweep-large]
  *
  * Drives the real handlers in-process with API Gateway-shaped events against
  * real Redis and real PostgreSQL (a dedicated database and key prefix), with
@@ -18,6 +18,7 @@ import autocannon from 'autocannon';
 import Redis from 'ioredis';
 import type { Runtime } from '../layers/core/runtime';
 import { formatHotFunctions, summarizeProfile, type HotFunction } from './profile-summary';
+import { measureRedisFloor } from './redis-floor';
 import {
   REDIS_URL,
   buildGraph,
@@ -65,11 +66,10 @@ const DURATION_MS = SMOKE ? 300 : 2_000;
 const WARMUP_MS = SMOKE ? 150 : 1_000;
 const CONCURRENCY = 16;
 const MEMORY_USERS = SMOKE ? 200 : 10_000;
-// Every timed-out user costs 20 pushes + 1 close through the SDK client, which runs at a few hundred
-// posts/s here (see the ceilings): 1,000 stale users take ~45 s a run, 10,000 ~7 min. The full run
-// therefore takes 2 runs of the 1,000 sweep and runs the 10,000 sweep only with --sweep-large.
-const SWEEP_SMALL_RUNS = SMOKE ? 1 : Math.min(RUNS, 2);
-const SWEEP_LARGE = !SMOKE && args.includes('--sweep-large');
+// Every timed-out user costs 20 pushes + 1 close through the SDK client (a few thousand posts/s here, see
+// the ceilings), so a run of the 10,000 sweep takes about a minute. --skip-sweep-large leaves it out and
+// projects it from the 1,000 sweep, for quicker iterations.
+const SWEEP_LARGE = !SMOKE && !args.includes('--skip-sweep-large');
 
 const DB_NAME = `presence_bench_${process.pid}`;
 const PREFIX = `presence-bench:${process.pid}:`;
@@ -88,6 +88,11 @@ function configureEnv(sinkEndpoint: string): void {
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     // Warm friend cache is the steady state of a busy container (30 s is the default).
     FRIEND_CACHE_TTL_SECONDS: process.env.FRIEND_CACHE_TTL_SECONDS ?? '30',
+    // A scheduled run stops taking batches after 45 s and leaves the rest to the next run; the
+    // benchmark times a whole sweep, however long it takes.
+    SWEEP_TIME_BUDGET_SECONDS: '900',
+    // Lambda runs nodejs22.x; here, on Node 20, the SDK would print its Node 22 notice once per container.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   });
 }
 
@@ -109,6 +114,14 @@ interface CpuShare {
   redis: number;
 }
 
+/** CPU time per operation (µs): what the machine pays for one call, whatever the concurrency. */
+interface CpuPerOp {
+  bench: number;
+  sink: number;
+  redis: number;
+  total: number;
+}
+
 interface ScenarioResult {
   name: string;
   concurrency: number;
@@ -121,6 +134,7 @@ interface ScenarioResult {
   perOp: PerOp;
   postsPerSec: number;
   cpu: CpuShare;
+  cpuUsPerOp: CpuPerOp;
   errors: number;
   note?: string;
 }
@@ -159,77 +173,115 @@ async function openWindow(ctx: Ctx): Promise<Window> {
   };
 }
 
-async function closeWindow(
-  ctx: Ctx,
-  start: Window,
-  ops: number,
-  counts: Counts,
-): Promise<{ perOp: PerOp; cpu: CpuShare; posts: number; elapsedMs: number }> {
+/** What one measured stretch cost: posts and closes the sink saw, CPU of the three processes, wall time. */
+interface Spent {
+  posts: number;
+  closes: number;
+  cpuUs: Omit<CpuPerOp, 'total'>;
+  elapsedMs: number;
+}
+
+const NOTHING_SPENT: Spent = { posts: 0, closes: 0, cpuUs: { bench: 0, sink: 0, redis: 0 }, elapsedMs: 0 };
+
+async function closeWindow(ctx: Ctx, start: Window): Promise<Spent> {
   const elapsedMs = performance.now() - start.at;
   const bench = process.cpuUsage(start.benchCpu);
   const redisCpuS = await redisCpuSeconds(ctx.admin);
   const sink = await ctx.sink.stats();
+  return {
+    posts: sink.posts - start.posts,
+    closes: sink.closes - start.closes,
+    cpuUs: { bench: bench.user + bench.system, sink: sink.cpuUs - start.sinkCpuUs, redis: (redisCpuS - start.redisCpuS) * 1e6 },
+    elapsedMs,
+  };
+}
+
+function addSpent(a: Spent, b: Spent): Spent {
+  return {
+    posts: a.posts + b.posts,
+    closes: a.closes + b.closes,
+    cpuUs: { bench: a.cpuUs.bench + b.cpuUs.bench, sink: a.cpuUs.sink + b.cpuUs.sink, redis: a.cpuUs.redis + b.cpuUs.redis },
+    elapsedMs: a.elapsedMs + b.elapsedMs,
+  };
+}
+
+/** Per-op counts, CPU shares and CPU per op over all measured runs of a scenario. */
+function perOpFigures(spent: Spent, ops: number, counts: Counts): Pick<ScenarioResult, 'perOp' | 'postsPerSec' | 'cpu' | 'cpuUsPerOp'> {
   const per = (n: number): number => (ops > 0 ? n / ops : 0);
-  const pct = (us: number): number => (100 * us) / 1000 / elapsedMs;
+  const pct = (us: number): number => (100 * us) / 1000 / spent.elapsedMs;
   return {
     perOp: {
       redisRoundTrips: per(counts.redisRoundTrips),
       redisSocketWrites: per(counts.redisSocketWrites),
       pgQueries: per(counts.pgQueries),
       pgConnects: per(counts.pgConnects),
-      posts: per(sink.posts - start.posts),
-      closes: per(sink.closes - start.closes),
+      posts: per(spent.posts),
+      closes: per(spent.closes),
     },
-    cpu: {
-      bench: pct(bench.user + bench.system),
-      sink: pct(sink.cpuUs - start.sinkCpuUs),
-      redis: pct((redisCpuS - start.redisCpuS) * 1e6),
-    },
-    posts: sink.posts - start.posts,
-    elapsedMs,
+    postsPerSec: (spent.posts * 1000) / spent.elapsedMs,
+    cpu: { bench: pct(spent.cpuUs.bench), sink: pct(spent.cpuUs.sink), redis: pct(spent.cpuUs.redis) },
+    cpuUsPerOp: perOpCpu(spent.cpuUs, ops),
   };
 }
 
-/** Warm-up, then RUNS measured runs in the containers; per-op counts cover the measured runs only. */
-async function loadScenario(
-  ctx: Ctx,
-  name: string,
-  concurrency: number,
-  spec: LoadSpec,
-  options: { runs?: number; note?: string; onProfile?: (profile: unknown) => void } = {},
-): Promise<ScenarioResult> {
-  await ctx.containers.load(spec, concurrency, WARMUP_MS);
-  const runs: RunResult[] = [];
-  const window = await openWindow(ctx);
-  let busyMs = 0;
-  let counts = NO_COUNTS;
-  for (let i = 0; i < (options.runs ?? RUNS); i++) {
-    const measured = await ctx.containers.load(spec, concurrency, DURATION_MS, options.onProfile !== undefined && i === 0);
-    if (measured.profile) options.onProfile?.(measured.profile);
-    counts = sum(counts, measured.counts);
-    busyMs += measured.run.elapsedMs;
-    runs.push(measured.run);
+interface LoadScenarioSpec {
+  name: string;
+  concurrency: number;
+  spec: LoadSpec;
+  note?: string;
+  onProfile?: (profile: unknown) => void;
+}
+
+/**
+ * Warm-up, then RUNS measured runs in the containers; per-op counts and CPU
+ * cover the measured runs only. Scenarios given together take turns run by
+ * run (A1 B1 A2 B2 ...), so a slow spell of the shared machine hits them
+ * alike and their ratio holds (a scenario against its own ceiling).
+ */
+async function loadScenarios(ctx: Ctx, specs: readonly LoadScenarioSpec[]): Promise<ScenarioResult[]> {
+  for (const { spec, concurrency } of specs) await ctx.containers.load(spec, concurrency, WARMUP_MS);
+  const acc = specs.map(() => ({ runs: [] as RunResult[], counts: NO_COUNTS, spent: NOTHING_SPENT }));
+  for (let i = 0; i < RUNS; i++) {
+    for (const [k, { spec, concurrency, onProfile }] of specs.entries()) {
+      const window = await openWindow(ctx);
+      const measured = await ctx.containers.load(spec, concurrency, DURATION_MS, onProfile !== undefined && i === 0);
+      const spent = await closeWindow(ctx, window);
+      if (measured.profile) onProfile?.(measured.profile);
+      const a = acc[k]!;
+      a.counts = sum(a.counts, measured.counts);
+      a.spent = addSpent(a.spent, { ...spent, elapsedMs: measured.run.elapsedMs });
+      a.runs.push(measured.run);
+    }
   }
-  const ops = runs.reduce((total, run) => total + run.ops, 0);
-  const closed = await closeWindow(ctx, window, ops, counts);
-  const errors = runs.reduce((total, run) => total + run.errors, 0);
-  const result: ScenarioResult = {
-    name,
-    concurrency,
-    runs,
-    opsPerSec: median(runs.map((r) => r.opsPerSec)),
-    p50Ms: median(runs.map((r) => r.p50Ms)),
-    p99Ms: median(runs.map((r) => r.p99Ms)),
-    perOp: closed.perOp,
-    postsPerSec: (closed.posts * 1000) / busyMs,
-    cpu: closed.cpu,
-    errors,
-    note: options.note,
-  };
-  log(
-    `  ${name}: ${fmt(result.opsPerSec)} ops/s, p50 ${result.p50Ms.toFixed(2)} ms, ${result.perOp.redisRoundTrips.toFixed(2)} RT/op, ${fmt(result.postsPerSec)} posts/s${errors ? `, ${errors} ERRORS` : ''}`,
-  );
-  return result;
+  return specs.map(({ name, concurrency, note }, k) => {
+    const { runs, counts, spent } = acc[k]!;
+    const ops = runs.reduce((total, run) => total + run.ops, 0);
+    const errors = runs.reduce((total, run) => total + run.errors, 0);
+    const result: ScenarioResult = {
+      name,
+      concurrency,
+      runs,
+      opsPerSec: median(runs.map((r) => r.opsPerSec)),
+      p50Ms: median(runs.map((r) => r.p50Ms)),
+      p99Ms: median(runs.map((r) => r.p99Ms)),
+      ...perOpFigures(spent, ops, counts),
+      errors,
+      note,
+    };
+    log(
+      `  ${name}: ${fmt(result.opsPerSec)} ops/s, p50 ${result.p50Ms.toFixed(2)} ms, ${result.perOp.redisRoundTrips.toFixed(2)} RT/op, ${fmt(result.postsPerSec)} posts/s${errors ? `, ${errors} ERRORS` : ''}`,
+    );
+    return result;
+  });
+}
+
+async function loadScenario(ctx: Ctx, spec: LoadScenarioSpec): Promise<ScenarioResult> {
+  return (await loadScenarios(ctx, [spec]))[0]!;
+}
+
+function perOpCpu(cpuUs: Omit<CpuPerOp, 'total'>, ops: number): CpuPerOp {
+  const per = (us: number): number => (ops > 0 ? us / ops : 0);
+  return { bench: per(cpuUs.bench), sink: per(cpuUs.sink), redis: per(cpuUs.redis), total: per(cpuUs.bench + cpuUs.sink + cpuUs.redis) };
 }
 
 // --- helpers ----------------------------------------------------------------
@@ -350,9 +402,30 @@ async function main(): Promise<number> {
   // 3. Heartbeat.
   log('heartbeat');
   const onlineRing = range(SIZE.ring, ringUser);
-  scenarios.push(await loadScenario(ctx, 'Redis client alone: PING (one round trip, nothing else)', CONCURRENCY, { op: 'redis-ping' }));
-  scenarios.push(await loadScenario(ctx, 'store.heartbeat alone (no handler)', CONCURRENCY, { op: 'store-heartbeat', users: onlineRing }));
-  scenarios.push(await loadScenario(ctx, 'heartbeat', CONCURRENCY, { op: 'heartbeat', users: onlineRing }));
+  // The handler and its floors take turns, run by run.
+  scenarios.push(
+    ...(await loadScenarios(ctx, [
+      { name: 'Redis client alone: PING (one round trip, nothing else)', concurrency: CONCURRENCY, spec: { op: 'redis-ping' } },
+      { name: 'store.heartbeat alone (no handler)', concurrency: CONCURRENCY, spec: { op: 'store-heartbeat', users: onlineRing } },
+      { name: 'heartbeat', concurrency: CONCURRENCY, spec: { op: 'heartbeat', users: onlineRing } },
+    ])),
+  );
+  const heartbeatUser = ringUser(0);
+  const keySpace = new KeySpace(config.redis.keyPrefix, config.presence.statusShards);
+  const redisAddress = new URL(REDIS_URL);
+  const redisFloor = await measureRedisFloor(
+    admin,
+    { host: redisAddress.hostname, port: Number(redisAddress.port || 6379) },
+    {
+      keys: [keySpace.status(keySpace.shardOf(heartbeatUser)), keySpace.connections(heartbeatUser), keySpace.page(heartbeatUser)],
+      args: [heartbeatUser, connectionOf(heartbeatUser), Date.now(), config.presence.connectionMaxAgeMs + config.presence.timeoutMs],
+    },
+    CONCURRENCY,
+    SMOKE ? 2_000 : 200_000,
+  );
+  for (const shape of redisFloor?.shapes ?? []) {
+    log(`  Redis alone (redis-benchmark, ${shape.connections} connection(s) x ${shape.pipeline} in flight): ${fmt(shape.perSec)} heartbeat scripts/s`);
+  }
 
   // 4. update-presence. The working set avoids nobody: ring users have exactly 20 friends, all online.
   log('update-presence');
@@ -360,44 +433,46 @@ async function main(): Promise<number> {
   // Fill each container's friend cache as a busy container would have it.
   await containers.warmFriends(workingSet.map((userId) => [userId, ringUser((Number(userId.slice(1)) + 1) % SIZE.ring)]));
   const loners = range(SIZE.loners, loner);
-  scenarios.push(await loadScenario(ctx, 'update-presence, 0 friends', CONCURRENCY, { op: 'update', users: loners }));
+  scenarios.push(await loadScenario(ctx, { name: 'update-presence, 0 friends', concurrency: CONCURRENCY, spec: { op: 'update', users: loners } }));
   let profile: { file: string; hot: HotFunction[] } | undefined;
-  scenarios.push(
-    await loadScenario(
-      ctx,
-      'update-presence, 20 friends online',
-      CONCURRENCY,
-      { op: 'update', users: workingSet },
-      PROFILE
-        ? {
-            onProfile: (cpuProfile) => {
-              mkdirSync(RESULTS, { recursive: true });
-              const file = join(RESULTS, 'update-presence.cpuprofile');
-              writeFileSync(file, JSON.stringify(cpuProfile));
-              profile = { file, hot: summarizeProfile(cpuProfile as Parameters<typeof summarizeProfile>[0], 25) };
-            },
-          }
-        : {},
-    ),
-  );
   const hubs = range(SIZE.hubs, hub);
-  scenarios.push(await loadScenario(ctx, `update-presence, ${SIZE.hubFriends} friends online`, CONCURRENCY, { op: 'update', users: hubs }));
-
-  // The SDK client's ceiling, measured once the fan-out scenarios have warmed its code up (it JIT-compiles slowly).
-  const sdk = await loadScenario(ctx, `SDK client alone: fan-out of ${SIZE.ringFriends + 1} posts, no Redis or PostgreSQL`, CONCURRENCY, {
-    op: 'fan-out',
-    posts: SIZE.ringFriends + 1,
-  });
+  // The fan-outs and the SDK client alone (their ceiling) take turns, run by run.
+  const [up20Result, up200Result, sdk] = (await loadScenarios(ctx, [
+    {
+      name: 'update-presence, 20 friends online',
+      concurrency: CONCURRENCY,
+      spec: { op: 'update', users: workingSet },
+      onProfile: PROFILE
+        ? (cpuProfile) => {
+            mkdirSync(RESULTS, { recursive: true });
+            const file = join(RESULTS, 'update-presence.cpuprofile');
+            writeFileSync(file, JSON.stringify(cpuProfile));
+            profile = { file, hot: summarizeProfile(cpuProfile as Parameters<typeof summarizeProfile>[0], 25) };
+          }
+        : undefined,
+    },
+    { name: `update-presence, ${SIZE.hubFriends} friends online`, concurrency: CONCURRENCY, spec: { op: 'update', users: hubs } },
+    {
+      name: `SDK client alone: fan-out of ${SIZE.ringFriends + 1} posts, no Redis or PostgreSQL`,
+      concurrency: CONCURRENCY,
+      spec: { op: 'fan-out', posts: SIZE.ringFriends + 1 },
+    },
+  ])) as [ScenarioResult, ScenarioResult, ScenarioResult];
+  scenarios.push(up20Result, up200Result);
   ceilings.sdk = {
     postsPerSec: sdk.postsPerSec,
     runs: sdk.runs.map((r) => r.opsPerSec * (SIZE.ringFriends + 1)),
-    note: `ApiGatewayManagementApiClient.send through the fan-out code (PUSH_CONCURRENCY in flight per fan-out), ${CONCURRENCY} fan-outs at once over ${containers.size} container(s), measured after the update-presence scenarios`,
+    note: `ApiGatewayManagementApiClient.send through the fan-out code (PUSH_CONCURRENCY in flight per fan-out), ${CONCURRENCY} fan-outs at once over ${containers.size} container(s), runs taking turns with the update-presence fan-outs`,
   };
 
   // 5. GET /presence, one request at a time.
   log('GET /presence');
-  scenarios.push(await loadScenario(ctx, `GET /presence, ${SIZE.hubFriends} friends`, 1, { op: 'get-presence', users: hubs }));
-  scenarios.push(await loadScenario(ctx, 'GET /presence, 20 friends', 1, { op: 'get-presence', users: workingSet }));
+  scenarios.push(
+    ...(await loadScenarios(ctx, [
+      { name: `GET /presence, ${SIZE.hubFriends} friends`, concurrency: 1, spec: { op: 'get-presence', users: hubs } },
+      { name: 'GET /presence, 20 friends', concurrency: 1, spec: { op: 'get-presence', users: workingSet } },
+    ])),
+  );
 
   // 6. Timeout sweep: every shard in parallel (the state machine's Map), each looping batches while `more`.
   log('timeout sweep');
@@ -420,23 +495,19 @@ async function main(): Promise<number> {
     await makeStale(users.slice(0, Math.max(1, Math.floor(count / 20))));
     await sweepAll();
     const runResults: RunResult[] = [];
-    let perOp: PerOp | undefined;
-    let cpu: CpuShare | undefined;
-    let posts = 0;
-    let busyMs = 0;
+    let counts = NO_COUNTS;
+    let spent = NOTHING_SPENT;
     for (let i = 0; i < runs; i++) {
       await refreshOnline();
       await makeStale(users);
       const window = await openWindow(ctx);
       const t0 = performance.now();
-      const { timedOut, counts } = await sweepAll();
-      const okRun = timedOut === count;
+      const swept = await sweepAll();
+      const okRun = swept.timedOut === count;
       const elapsedMs = performance.now() - t0;
-      const closed = await closeWindow(ctx, window, count, counts);
-      busyMs += elapsedMs;
-      posts += closed.posts;
-      perOp = closed.perOp;
-      cpu = closed.cpu;
+      const run = await closeWindow(ctx, window);
+      spent = addSpent(spent, { ...run, elapsedMs });
+      counts = sum(counts, swept.counts);
       runResults.push({
         ops: count,
         errors: okRun ? 0 : 1,
@@ -445,7 +516,7 @@ async function main(): Promise<number> {
         p50Ms: elapsedMs,
         p99Ms: elapsedMs,
       });
-      log(`  ${name}: run ${i + 1}: ${(elapsedMs / 1000).toFixed(2)} s, ${fmt(closed.posts)} posts`);
+      log(`  ${name}: run ${i + 1}: ${(elapsedMs / 1000).toFixed(2)} s, ${fmt(swept.timedOut)} timed out, ${fmt(run.posts)} posts`);
     }
     const seconds = median(runResults.map((r) => r.elapsedMs)) / 1000;
     return {
@@ -456,16 +527,14 @@ async function main(): Promise<number> {
       p50Ms: seconds * 1000,
       p99Ms: seconds * 1000,
       seconds,
-      perOp: perOp!,
-      postsPerSec: (posts * 1000) / busyMs,
-      cpu: cpu!,
+      ...perOpFigures(spent, count * runs, counts),
       errors: runResults.reduce((a, r) => a + r.errors, 0),
       note: 'per-op = per stale user; all shards in parallel, batches of SWEEP_BATCH_SIZE',
     };
   };
-  const sweepSmall = await sweepScenario('a', SIZE.staleSmall, SWEEP_SMALL_RUNS);
+  const sweepSmall = await sweepScenario('a', SIZE.staleSmall, RUNS);
   scenarios.push(sweepSmall);
-  const sweepLarge = SIZE.staleLarge > 0 && SWEEP_LARGE ? await sweepScenario('b', SIZE.staleLarge, 1) : undefined;
+  const sweepLarge = SIZE.staleLarge > 0 && SWEEP_LARGE ? await sweepScenario('b', SIZE.staleLarge, RUNS) : undefined;
   // Without the run: the 1,000 sweep's measured seconds per stale user, times 10,000 (the work is linear in users and posts).
   const sweepLargeProjected = (sweepSmall.seconds! / SIZE.staleSmall) * 10_000;
   if (sweepLarge) scenarios.push(sweepLarge);
@@ -585,7 +654,7 @@ async function main(): Promise<number> {
           pass: sweepLarge.seconds! <= 9,
         }
       : {
-          scenario: 'timeout sweep, 10,000 stale x 20 online friends (not run: projected from the 1,000 sweep; --sweep-large runs it)',
+          scenario: 'timeout sweep, 10,000 stale x 20 online friends (not run: projected from the 1,000 sweep)',
           figure: `~${sweepLargeProjected.toFixed(1)} s`,
           target: '<= 9 s',
           value: sweepLargeProjected,
@@ -618,14 +687,14 @@ async function main(): Promise<number> {
   log('## Scenarios (medians of runs; per-op counts over all measured runs)');
   log('');
   log(
-    '| Scenario | c | ops/s | p50 ms | p99 ms | Redis RT/op | PG q/op | PG conn/op | posts/op | posts/s | % of sink ceiling | CPU bench/sink/redis % |',
+    '| Scenario | c | ops/s | p50 ms | p99 ms | Redis RT/op | PG q/op | PG conn/op | posts/op | posts/s | % of sink ceiling | CPU bench/sink/redis % | CPU µs/op |',
   );
-  log('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+  log('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const s of [sdk, ...scenarios]) {
     const p = s.perOp;
     const ofSink = s.postsPerSec > 0 ? `${((100 * s.postsPerSec) / ceilings.sink.postsPerSec).toFixed(0)} %` : '';
     log(
-      `| ${s.name} | ${s.concurrency} | ${s.seconds !== undefined ? `${s.seconds.toFixed(2)} s/run` : fmt(s.opsPerSec)} | ${s.p50Ms.toFixed(2)} | ${s.p99Ms.toFixed(2)} | ${p.redisRoundTrips.toFixed(2)} | ${p.pgQueries.toFixed(3)} | ${p.pgConnects.toFixed(3)} | ${(p.posts + p.closes).toFixed(1)} | ${fmt(s.postsPerSec)} | ${ofSink} | ${s.cpu.bench.toFixed(0)}/${s.cpu.sink.toFixed(0)}/${s.cpu.redis.toFixed(0)} |`,
+      `| ${s.name} | ${s.concurrency} | ${s.seconds !== undefined ? `${s.seconds.toFixed(2)} s/run` : fmt(s.opsPerSec)} | ${s.p50Ms.toFixed(2)} | ${s.p99Ms.toFixed(2)} | ${p.redisRoundTrips.toFixed(2)} | ${p.pgQueries.toFixed(3)} | ${p.pgConnects.toFixed(3)} | ${(p.posts + p.closes).toFixed(1)} | ${fmt(s.postsPerSec)} | ${ofSink} | ${s.cpu.bench.toFixed(0)}/${s.cpu.sink.toFixed(0)}/${s.cpu.redis.toFixed(0)} | ${fmt(s.cpuUsPerOp.total)} |`,
     );
   }
   log('');
@@ -655,17 +724,81 @@ async function main(): Promise<number> {
       measured: sweepSmall.postsPerSec,
     },
   ];
+  // CPU per operation (handler process + sink + Redis) times the target rate, against the cores there are;
+  // and the same for the floor under each scenario: the SDK client and the sink alone per post, ioredis
+  // alone per call plus what the heartbeat script costs Redis.
+  const cores = os.availableParallelism();
+  const sdkUsPerPost = sdk.cpuUsPerOp.total / Math.max(1, sdk.perOp.posts);
+  const postsOf = (s: ScenarioResult): number => s.perOp.posts + s.perOp.closes;
+  const costRows = [
+    { scenario: up20, targetPerSec: 1300, unit: 'updates', floorUs: sdkUsPerPost * postsOf(up20), floor: 'SDK client + sink alone, same posts' },
+    { scenario: up200, targetPerSec: 200, unit: 'updates', floorUs: sdkUsPerPost * postsOf(up200), floor: 'SDK client + sink alone, same posts' },
+    {
+      scenario: sweepSmall,
+      targetPerSec: SIZE.staleSmall / 0.9,
+      unit: 'stale users',
+      floorUs: sdkUsPerPost * postsOf(sweepSmall),
+      floor: 'SDK client + sink alone, same posts',
+    },
+    ...(sweepLarge
+      ? [
+          {
+            scenario: sweepLarge,
+            targetPerSec: SIZE.staleLarge / 9,
+            unit: 'stale users',
+            floorUs: sdkUsPerPost * postsOf(sweepLarge),
+            floor: 'SDK client + sink alone, same posts',
+          },
+        ]
+      : []),
+    {
+      scenario: hb,
+      targetPerSec: 90_000,
+      unit: 'heartbeats',
+      // The least any heartbeat costs: one ioredis round trip on the client, the script itself in Redis.
+      floorUs: ping.cpuUsPerOp.bench + hb.cpuUsPerOp.redis,
+      floor: 'ioredis alone (PING, client side) + the script in Redis',
+    },
+  ].map((row) => ({
+    scenario: row.scenario.name,
+    targetPerSec: row.targetPerSec,
+    unit: row.unit,
+    cpuUsPerOp: row.scenario.cpuUsPerOp,
+    coresAtTarget: (row.targetPerSec * row.scenario.cpuUsPerOp.total) / 1e6,
+    floor: row.floor,
+    floorUsPerOp: row.floorUs,
+    floorCoresAtTarget: (row.targetPerSec * row.floorUs) / 1e6,
+  }));
   const bounds = {
+    cores,
+    cost: costRows,
     push: pushBound.map((b) => ({
       ...b,
       neededPostsPerSec: b.target * b.postsPerOp,
       sdkCeilingPostsPerSec: ceilings.sdk!.postsPerSec,
       sinkCeilingPostsPerSec: ceilings.sink!.postsPerSec,
     })),
-    heartbeat: { redisPingPerSec: ping.opsPerSec, storeHeartbeatPerSec: storeHeartbeat.opsPerSec, handlerPerSec: hb.opsPerSec },
+    heartbeat: {
+      redisPingPerSec: ping.opsPerSec,
+      storeHeartbeatPerSec: storeHeartbeat.opsPerSec,
+      handlerPerSec: hb.opsPerSec,
+      redisCpuUsPerHeartbeat: hb.cpuUsPerOp.redis,
+      redisAlone: redisFloor,
+    },
   };
   log('');
-  log('## Bounds');
+  log(`## Bounds (${cores} cores)`);
+  log('');
+  log('What a missed target costs at the CPU each operation takes here (handler process + sink + Redis), and what its floor costs:');
+  log('');
+  log('| Scenario | Target | CPU per op (bench/sink/Redis) | Cores needed at the target | Floor | Floor CPU per op | Cores the floor needs |');
+  log('|---|--:|--:|--:|---|--:|--:|');
+  for (const row of bounds.cost) {
+    const c = row.cpuUsPerOp;
+    log(
+      `| ${row.scenario} | ${fmt(row.targetPerSec)} ${row.unit}/s | ${fmt(c.total)} µs (${fmt(c.bench)}/${fmt(c.sink)}/${fmt(c.redis)}) | ${row.coresAtTarget.toFixed(1)} | ${row.floor} | ${fmt(row.floorUsPerOp)} µs | ${row.floorCoresAtTarget.toFixed(1)} |`,
+    );
+  }
   log('');
   log('| Scenario | Needed for the target | Measured | SDK client alone | Sink alone |');
   log('|---|--:|--:|--:|--:|');
@@ -674,8 +807,14 @@ async function main(): Promise<number> {
       `| ${b.scenario} | ${fmt(b.neededPostsPerSec)} posts/s | ${fmt(b.measured)} posts/s (${((100 * b.measured) / b.sdkCeilingPostsPerSec).toFixed(0)} % of the SDK's) | ${fmt(b.sdkCeilingPostsPerSec)} posts/s | ${fmt(b.sinkCeilingPostsPerSec)} posts/s |`,
     );
   }
+  const redisAlone = redisFloor?.shapes.map((shape) => `${shape.connections}x${shape.pipeline}: ${fmt(shape.perSec)}/s`).join(', ') ?? 'redis-benchmark not found';
   log(
-    `| heartbeat, c${CONCURRENCY} | 90,000/s | handler ${fmt(hb.opsPerSec)}/s, store alone ${fmt(storeHeartbeat.opsPerSec)}/s | Redis client alone (PING): ${fmt(ping.opsPerSec)}/s | |`,
+    `| heartbeat, c${CONCURRENCY} | 90,000/s | handler ${fmt(hb.opsPerSec)}/s, store alone ${fmt(storeHeartbeat.opsPerSec)}/s | ioredis alone (PING): ${fmt(ping.opsPerSec)}/s | Redis with a C client, ${CONCURRENCY} in flight (connections x pipeline): ${redisAlone} |`,
+  );
+  // Redis runs commands on one thread: its CPU per heartbeat caps the rate whatever the clients do.
+  log('');
+  log(
+    `Redis's own CPU per heartbeat: ${fmt(hb.cpuUsPerOp.redis, 1)} µs, so 90,000/s would need ${fmt((90_000 * hb.cpuUsPerOp.redis) / 1e4)} % of its one command thread (cap at this cost: ${fmt(1e6 / hb.cpuUsPerOp.redis)}/s).`,
   );
   if (profile) {
     log('');
