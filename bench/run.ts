@@ -402,12 +402,29 @@ async function main(): Promise<number> {
   // 3. Heartbeat.
   log('heartbeat');
   const onlineRing = range(SIZE.ring, ringUser);
+  // --profile: one CPU profile (first measured run, one container) per hot path, with its top self time.
+  const profiles: { scenario: string; file: string; hot: HotFunction[] }[] = [];
+  const profileAs = (scenario: string, fileName: string): ((cpuProfile: unknown) => void) | undefined =>
+    PROFILE
+      ? (cpuProfile) => {
+          mkdirSync(RESULTS, { recursive: true });
+          const file = join(RESULTS, `${fileName}.cpuprofile`);
+          writeFileSync(file, JSON.stringify(cpuProfile));
+          profiles.push({ scenario, file, hot: summarizeProfile(cpuProfile as Parameters<typeof summarizeProfile>[0], 25) });
+        }
+      : undefined;
+
   // The handler and its floors take turns, run by run.
   scenarios.push(
     ...(await loadScenarios(ctx, [
       { name: 'Redis client alone: PING (one round trip, nothing else)', concurrency: CONCURRENCY, spec: { op: 'redis-ping' } },
       { name: 'store.heartbeat alone (no handler)', concurrency: CONCURRENCY, spec: { op: 'store-heartbeat', users: onlineRing } },
-      { name: 'heartbeat', concurrency: CONCURRENCY, spec: { op: 'heartbeat', users: onlineRing } },
+      {
+        name: 'heartbeat',
+        concurrency: CONCURRENCY,
+        spec: { op: 'heartbeat', users: onlineRing },
+        onProfile: profileAs('heartbeat', 'heartbeat'),
+      },
     ])),
   );
   const heartbeatUser = ringUser(0);
@@ -434,7 +451,6 @@ async function main(): Promise<number> {
   await containers.warmFriends(workingSet.map((userId) => [userId, ringUser((Number(userId.slice(1)) + 1) % SIZE.ring)]));
   const loners = range(SIZE.loners, loner);
   scenarios.push(await loadScenario(ctx, { name: 'update-presence, 0 friends', concurrency: CONCURRENCY, spec: { op: 'update', users: loners } }));
-  let profile: { file: string; hot: HotFunction[] } | undefined;
   const hubs = range(SIZE.hubs, hub);
   // The fan-outs and the SDK client alone (their ceiling) take turns, run by run.
   const [up20Result, up200Result, sdk] = (await loadScenarios(ctx, [
@@ -442,14 +458,7 @@ async function main(): Promise<number> {
       name: 'update-presence, 20 friends online',
       concurrency: CONCURRENCY,
       spec: { op: 'update', users: workingSet },
-      onProfile: PROFILE
-        ? (cpuProfile) => {
-            mkdirSync(RESULTS, { recursive: true });
-            const file = join(RESULTS, 'update-presence.cpuprofile');
-            writeFileSync(file, JSON.stringify(cpuProfile));
-            profile = { file, hot: summarizeProfile(cpuProfile as Parameters<typeof summarizeProfile>[0], 25) };
-          }
-        : undefined,
+      onProfile: profileAs('update-presence, 20 friends online', 'update-presence'),
     },
     { name: `update-presence, ${SIZE.hubFriends} friends online`, concurrency: CONCURRENCY, spec: { op: 'update', users: hubs } },
     {
@@ -816,9 +825,9 @@ async function main(): Promise<number> {
   log(
     `Redis's own CPU per heartbeat: ${fmt(hb.cpuUsPerOp.redis, 1)} µs, so 90,000/s would need ${fmt((90_000 * hb.cpuUsPerOp.redis) / 1e4)} % of its one command thread (cap at this cost: ${fmt(1e6 / hb.cpuUsPerOp.redis)}/s).`,
   );
-  if (profile) {
+  for (const profile of profiles) {
     log('');
-    log(`## CPU profile of update-presence, 20 friends (${profile.file}): top self time`);
+    log(`## CPU profile of ${profile.scenario} (${profile.file}): top self time`);
     log(formatHotFunctions(profile.hot));
   }
 
@@ -852,7 +861,7 @@ async function main(): Promise<number> {
     peakRss,
     targets,
     bounds,
-    profile,
+    profiles,
     wallSeconds: (Date.now() - startedAt) / 1000,
   };
   mkdirSync(RESULTS, { recursive: true });

@@ -3,7 +3,7 @@ import type { FriendDirectory } from './db/friend-directory';
 import { logger } from './logger';
 import { presenceTimeoutMessage } from './messages';
 import type { ConnectionGateway } from './push/connection-gateway';
-import { closeAll, deliverAll, encode, type Delivery } from './push/fan-out';
+import { deliverAndClose, encode, type Delivery } from './push/fan-out';
 import type { PresenceStore } from './redis/presence-store';
 import type { Clock } from './presence-service';
 
@@ -82,10 +82,7 @@ export class TimeoutSweeper {
       }
     }
     const ghostSockets = users.flatMap((userId) => pending.get(userId) ?? []);
-    const [report, closeFailures] = await Promise.all([
-      deliverAll(gateway, deliveries, settings.pushConcurrency),
-      closeAll(gateway, ghostSockets, settings.pushConcurrency),
-    ]);
+    const { report, closeFailures } = await deliverAndClose(gateway, deliveries, ghostSockets, settings.pushConcurrency);
     if (report.gone.length > 0) await store.removeConnections(report.gone);
     await store.clearPending(shard, users);
 

@@ -40,8 +40,30 @@ export function encode(message: ServerMessage): Uint8Array {
 
 /** Like fanOut, for a mix of messages (the sweep tells each friend about several users). */
 export async function deliverAll(gateway: ConnectionGateway, deliveries: readonly Delivery[], concurrency: number): Promise<FanOutReport> {
+  return (await deliverAndClose(gateway, deliveries, [], concurrency)).report;
+}
+
+export interface DeliverAndCloseReport {
+  report: FanOutReport;
+  /** Connections that could not be closed (gone ones count as closed). */
+  closeFailures: number;
+}
+
+/**
+ * Posts the deliveries and closes the connections (ghost sockets of
+ * timed-out users) through one window of `concurrency` requests, so an
+ * invocation never has more requests in flight than its client has sockets:
+ * requests queued behind busy sockets still cost the SDK and the agent CPU.
+ */
+export async function deliverAndClose(
+  gateway: ConnectionGateway,
+  deliveries: readonly Delivery[],
+  connectionsToClose: readonly string[],
+  concurrency: number,
+): Promise<DeliverAndCloseReport> {
   const report: FanOutReport = { sent: 0, gone: [], failed: 0 };
-  await forEachBounded(deliveries, concurrency, async ({ target, data }) => {
+  let closeFailures = 0;
+  const post = async ({ target, data }: Delivery): Promise<void> => {
     try {
       if ((await gateway.post(target.connectionId, data)) === 'sent') report.sent++;
       else report.gone.push(target);
@@ -49,22 +71,18 @@ export async function deliverAll(gateway: ConnectionGateway, deliveries: readonl
       report.failed++;
       logger.warn('push failed', { connectionId: target.connectionId, userId: target.userId, error: describe(error) });
     }
-  });
-  return report;
-}
-
-/** Closes connections (ghost sockets of timed-out users); gone ones are already closed. */
-export async function closeAll(gateway: ConnectionGateway, connectionIds: readonly string[], concurrency: number): Promise<number> {
-  let failed = 0;
-  await forEachBounded(connectionIds, concurrency, async (connectionId) => {
+  };
+  const close = async (connectionId: string): Promise<void> => {
     try {
       await gateway.close(connectionId);
     } catch (error) {
-      failed++;
+      closeFailures++;
       logger.warn('close failed', { connectionId, error: describe(error) });
     }
-  });
-  return failed;
+  };
+  const work: readonly (Delivery | string)[] = connectionsToClose.length > 0 ? [...deliveries, ...connectionsToClose] : deliveries;
+  await forEachBounded(work, concurrency, (item) => (typeof item === 'string' ? close(item) : post(item)));
+  return { report, closeFailures };
 }
 
 function describe(error: unknown): string {
