@@ -739,27 +739,18 @@ async function main(): Promise<number> {
   const cores = os.availableParallelism();
   const sdkUsPerPost = sdk.cpuUsPerOp.total / Math.max(1, sdk.perOp.posts);
   const postsOf = (s: ScenarioResult): number => s.perOp.posts + s.perOp.closes;
+  const pushRow = (scenario: ScenarioResult, targetPerSec: number, unit: string) => ({
+    scenario,
+    targetPerSec,
+    unit,
+    floorUs: sdkUsPerPost * postsOf(scenario),
+    floor: 'SDK client + sink alone, same posts',
+  });
   const costRows = [
-    { scenario: up20, targetPerSec: 1300, unit: 'updates', floorUs: sdkUsPerPost * postsOf(up20), floor: 'SDK client + sink alone, same posts' },
-    { scenario: up200, targetPerSec: 200, unit: 'updates', floorUs: sdkUsPerPost * postsOf(up200), floor: 'SDK client + sink alone, same posts' },
-    {
-      scenario: sweepSmall,
-      targetPerSec: SIZE.staleSmall / 0.9,
-      unit: 'stale users',
-      floorUs: sdkUsPerPost * postsOf(sweepSmall),
-      floor: 'SDK client + sink alone, same posts',
-    },
-    ...(sweepLarge
-      ? [
-          {
-            scenario: sweepLarge,
-            targetPerSec: SIZE.staleLarge / 9,
-            unit: 'stale users',
-            floorUs: sdkUsPerPost * postsOf(sweepLarge),
-            floor: 'SDK client + sink alone, same posts',
-          },
-        ]
-      : []),
+    pushRow(up20, 1300, 'updates'),
+    pushRow(up200, 200, 'updates'),
+    pushRow(sweepSmall, SIZE.staleSmall / 0.9, 'stale users'),
+    ...(sweepLarge ? [pushRow(sweepLarge, SIZE.staleLarge / 9, 'stale users')] : []),
     {
       scenario: hb,
       targetPerSec: 90_000,
@@ -791,7 +782,6 @@ async function main(): Promise<number> {
       redisPingPerSec: ping.opsPerSec,
       storeHeartbeatPerSec: storeHeartbeat.opsPerSec,
       handlerPerSec: hb.opsPerSec,
-      redisCpuUsPerHeartbeat: hb.cpuUsPerOp.redis,
       redisAlone: redisFloor,
     },
   };
