@@ -53,7 +53,7 @@ async function main(): Promise<void> {
       case 'store-heartbeat':
         return (_w, seq) => {
           const userId = pick(spec.users, seq);
-          return runtime.store.heartbeat(userId, connectionOf(userId), Date.now());
+          return runtime.store.heartbeat(userId, connectionOf(userId), Date.now()).then((verdict) => verdict === 'ok');
         };
       case 'heartbeat':
         return (_w, seq) => operations.heartbeat(pick(spec.users, seq));

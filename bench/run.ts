@@ -556,6 +556,8 @@ async function main(): Promise<number> {
     connectionMaxAgeMs: config.presence.connectionMaxAgeMs,
     lastSeenRetentionMs: config.presence.lastSeenRetentionMs,
     pageTtlMs: config.presence.connectionMaxAgeMs + config.presence.timeoutMs,
+    limits: config.presence.limits,
+    pushLeaseMs: 15_000,
   });
   const memUsers = range(MEMORY_USERS, (i) => `m${String(i).padStart(6, '0')}`);
   const memNow = Date.now();

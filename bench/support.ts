@@ -2,7 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Pool } from 'pg';
+import type { BoundedPool } from '../layers/core/db/pool';
 import type { RedisClient } from '../layers/core/redis/client';
 import type { SinkMessage, SinkRequest, SinkStats } from './sink';
 
@@ -129,7 +129,7 @@ type Write = (...args: unknown[]) => boolean;
  * round trips = unflagged sendCommand calls + pipeline execs. Socket writes
  * count the same thing from the other end.
  */
-export async function instrument(redis: RedisClient, pool: Pool): Promise<Instrumentation> {
+export async function instrument(redis: RedisClient, pool: BoundedPool): Promise<Instrumentation> {
   const counts: Counts = { redisRoundTrips: 0, redisSocketWrites: 0, pgQueries: 0, pgConnects: 0 };
   await redis.ping();
   const client = redis as unknown as { sendCommand: SendCommand; stream: { write: Write } };
@@ -155,7 +155,7 @@ export async function instrument(redis: RedisClient, pool: Pool): Promise<Instru
     counts.pgQueries++;
     return (query as (...a: unknown[]) => unknown).apply(this, args);
   };
-  pool.on('connect', () => {
+  pool.pool.on('connect', () => {
     counts.pgConnects++;
   });
   return { snapshot: () => ({ ...counts }) };

@@ -1,4 +1,5 @@
 import { BadRequestError } from '../layers/core/errors';
+import { connectionUser } from '../layers/core/http/identity';
 import { websocketRoute } from '../layers/core/http/wrap';
 import { getRuntime } from '../layers/core/runtime';
 import { parseFrame } from '../layers/core/validation';
@@ -7,8 +8,13 @@ const runtime = getRuntime({ push: true });
 
 const KNOWN_ACTIONS = ['heartbeat', 'update-presence'];
 
-/** $default: frames no route matched get an error frame explaining why; the socket stays open. */
+/**
+ * $default: frames no route matched get an error frame explaining why; the socket stays open. They
+ * count against the connection's budget like any message, and over it they are not answered.
+ */
 export const handler = websocketRoute(runtime, async (event) => {
+  const verdict = await runtime.service.countMessage(connectionUser(event), event.requestContext.connectionId);
+  if (verdict !== 'ok') return { statusCode: 429 };
   const frame = parseFrame(event.body);
   const action = typeof frame.action === 'string' ? frame.action.slice(0, 64) : undefined;
   throw new BadRequestError(

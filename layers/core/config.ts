@@ -19,6 +19,9 @@ export interface RedisConfig {
   username?: string;
   password?: string;
   keyPrefix: string;
+  /** Bounded waits, well under the function timeout: an outage answers 503 instead of hanging. */
+  connectTimeoutMs: number;
+  commandTimeoutMs: number;
 }
 
 export interface PostgresConfig {
@@ -32,6 +35,11 @@ export interface PostgresConfig {
   passwordSecretArn?: string;
   ssl: boolean;
   poolMax: number;
+  /** Requests waiting for a pooled connection beyond this many are refused at once (503), never queued for seconds. */
+  maxWaiting: number;
+  connectTimeoutMs: number;
+  /** Client-side read timeout and server-side statement_timeout of every query. */
+  queryTimeoutMs: number;
 }
 
 export type TokenUse = 'id' | 'access';
@@ -53,6 +61,24 @@ export interface PresenceConfig {
   sweepTimeBudgetMs: number;
   maxUrlLength: number;
   maxTitleLength: number;
+  /** Friend lists, sharing settings and profiles may be served this stale while PostgreSQL is failing. */
+  staleCacheMaxMs: number;
+  /** What a 503 asks clients to wait (Retry-After), and how long a failed dependency is not retried per key. */
+  retryAfterSeconds: number;
+  limits: RateLimits;
+}
+
+/** Budgets that bound what one client can make the service do; see README "Failure behaviour". */
+export interface RateLimits {
+  /** Messages one connection may send per window (heartbeat, update-presence, anything else). */
+  messagesPerWindow: number;
+  messageWindowMs: number;
+  /** Messages over the budget within one window after which the connection is closed. */
+  floodCloseAfter: number;
+  /** update-presence fan-outs one user may start at once ... */
+  fanOutBurst: number;
+  /** ... and then one per this interval; later pages wait (stored at once) for a token or the next sweep. */
+  fanOutIntervalMs: number;
 }
 
 export interface Config {
@@ -108,6 +134,10 @@ function list(env: Env, name: string): string[] {
 
 function loadRedis(env: Env): RedisConfig {
   const keyPrefix = str(env, 'REDIS_KEY_PREFIX', 'presence:');
+  const timeouts = {
+    connectTimeoutMs: int(env, 'REDIS_CONNECT_TIMEOUT_MS', 1000, 50, 30_000),
+    commandTimeoutMs: int(env, 'REDIS_COMMAND_TIMEOUT_MS', 1000, 50, 30_000),
+  };
   const url = optional(env, 'REDIS_URL');
   if (url) {
     let parsed: URL;
@@ -127,6 +157,7 @@ function loadRedis(env: Env): RedisConfig {
       username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
       password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
       keyPrefix,
+      ...timeouts,
     };
   }
   return {
@@ -135,6 +166,7 @@ function loadRedis(env: Env): RedisConfig {
     tls: bool(env, 'REDIS_TLS', false),
     cluster: bool(env, 'REDIS_CLUSTER', false),
     keyPrefix,
+    ...timeouts,
   };
 }
 
@@ -142,6 +174,9 @@ function loadPostgres(env: Env): PostgresConfig {
   const connectionString = optional(env, 'DATABASE_URL');
   const base = {
     poolMax: int(env, 'PG_POOL_MAX', 2, 1, 100),
+    maxWaiting: int(env, 'PG_MAX_WAITING', 32, 0, 10_000),
+    connectTimeoutMs: int(env, 'PG_CONNECT_TIMEOUT_MS', 1000, 50, 30_000),
+    queryTimeoutMs: int(env, 'PG_QUERY_TIMEOUT_MS', 1500, 50, 30_000),
     ssl: bool(env, 'PG_SSL', false),
   };
   if (connectionString) {
@@ -169,6 +204,20 @@ function loadPresence(env: Env): PresenceConfig {
     sweepTimeBudgetMs: int(env, 'SWEEP_TIME_BUDGET_SECONDS', 45, 1, 900) * 1000,
     maxUrlLength: int(env, 'MAX_URL_LENGTH', 2048, 16, 32_768),
     maxTitleLength: int(env, 'MAX_TITLE_LENGTH', 512, 16, 32_768),
+    staleCacheMaxMs: int(env, 'STALE_CACHE_MAX_SECONDS', 600, 0, 86_400) * 1000,
+    retryAfterSeconds: int(env, 'RETRY_AFTER_SECONDS', 2, 1, 3600),
+    limits: loadLimits(env),
+  };
+}
+
+function loadLimits(env: Env): RateLimits {
+  const messagesPerWindow = int(env, 'MESSAGE_RATE_LIMIT', 120, 1, 100_000);
+  return {
+    messagesPerWindow,
+    messageWindowMs: int(env, 'MESSAGE_RATE_WINDOW_SECONDS', 60, 1, 3600) * 1000,
+    floodCloseAfter: int(env, 'FLOOD_CLOSE_AFTER', messagesPerWindow, 1, 1_000_000),
+    fanOutBurst: int(env, 'FANOUT_BURST', 10, 1, 10_000),
+    fanOutIntervalMs: int(env, 'FANOUT_INTERVAL_MS', 2000, 1, 3_600_000),
   };
 }
 

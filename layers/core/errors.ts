@@ -45,6 +45,30 @@ export class StaleConnectionError extends PresenceError {
   }
 }
 
+/** What failed: a backing service, or the invocation's own time (it ran out waiting on one). */
+export type Dependency = 'redis' | 'postgres' | 'deadline';
+
+/**
+ * A dependency failed or did not answer in time (an outage, not a bug): REST answers 503 with
+ * Retry-After, WebSocket routes an error frame telling the client to retry. The cause is logged,
+ * never sent.
+ */
+export class ServiceUnavailableError extends PresenceError {
+  constructor(
+    readonly dependency: Dependency,
+    override readonly cause: unknown,
+  ) {
+    super(503, 'Service temporarily unavailable', true);
+  }
+}
+
+/** The connection is over its message budget; `close` when it kept flooding and is being closed. */
+export class RateLimitedError extends PresenceError {
+  constructor(readonly close: boolean) {
+    super(429, 'rate-limited');
+  }
+}
+
 export interface PublicError {
   statusCode: number;
   message: string;

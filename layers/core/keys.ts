@@ -5,9 +5,11 @@
  *
  *   <prefix>{<s>}:status        ZSET userId -> last activity (ms)    online users of shard s
  *   <prefix>{<s>}:conn:<user>   ZSET connectionId -> expiry (ms)     live connections of a user
- *   <prefix>{<s>}:page:<user>   HASH url,title,domain,lurl,ltitle,ldomain
+ *   <prefix>{<s>}:page:<user>   HASH u t d, lu lt ld (latest shared), ft pl pd (fan-out budget, push lease, pending)
  *   <prefix>{<s>}:seen          ZSET userId -> went offline at (ms)  bounded retention
- *   <prefix>{<s>}:pending       HASH userId -> "conn1,conn2"         timed out, friends not yet told
+ *   <prefix>{<s>}:pending       HASH userId -> "conn1,conn2"         went offline, friends not yet told
+ *   <prefix>{<s>}:deferred      ZSET userId -> due (ms)              fan-outs waiting for a token, a lease or the sweep
+ *   <prefix>{<s>}:rate:<conn>   STRING message count                 the connection's budget window
  */
 
 /** FNV-1a: stable across processes and languages, cheap, evenly spread for ids. */
@@ -52,6 +54,15 @@ export class KeySpace {
 
   page(userId: string, shard = this.shardOf(userId)): string {
     return `${this.slot(shard)}:page:${userId}`;
+  }
+
+  deferred(shard: number): string {
+    return `${this.slot(shard)}:deferred`;
+  }
+
+  /** In the slot of the connection's user, so a message's budget and its state change are one script. */
+  messageCount(userId: string, connectionId: string, shard = this.shardOf(userId)): string {
+    return `${this.slot(shard)}:rate:${connectionId}`;
   }
 
   /** Groups user ids by shard, so multi-user reads can run one pipeline per slot. */

@@ -1,12 +1,12 @@
 import type { PresenceConfig } from './config';
-import { ForbiddenError, StaleConnectionError } from './errors';
+import { ForbiddenError, RateLimitedError, StaleConnectionError } from './errors';
 import type { FriendDirectory, UserProfile } from './db/friend-directory';
 import { logger } from './logger';
 import { errorMessage, presenceTimeoutMessage, updatePresenceMessage, type ServerMessage } from './messages';
 import { visiblePage, type Page } from './privacy';
 import type { ConnectionGateway } from './push/connection-gateway';
 import { fanOut } from './push/fan-out';
-import type { ConnectionRef, PresenceStore, UserPresence } from './redis/presence-store';
+import type { ConnectionRef, FanOutPage, MessageVerdict, PresenceStore, UserPresence } from './redis/presence-store';
 
 export type Clock = () => number;
 
@@ -32,6 +32,27 @@ export interface PresenceServiceDeps {
   gateway: ConnectionGateway;
   settings: Pick<PresenceConfig, 'pushConcurrency'>;
   clock?: Clock;
+}
+
+/**
+ * Applies a message's budget verdict: the first message over the budget gets a `rate-limited` error
+ * frame, the one that makes the connection a flooder closes it; the others pass quietly (what they
+ * carried is applied or, once the connection is being closed, dropped).
+ */
+export function enforceBudget(verdict: MessageVerdict): void {
+  if (verdict === 'limited') throw new RateLimitedError(false);
+  if (verdict === 'close') throw new RateLimitedError(true);
+}
+
+/** Every live connection of a user → connection ids map as a push target, appended to `into`. */
+export function connectionTargets(connections: ReadonlyMap<string, readonly string[]>, into: ConnectionRef[] = []): ConnectionRef[] {
+  for (const [userId, ids] of connections) for (const connectionId of ids) into.push({ userId, connectionId });
+  return into;
+}
+
+/** The targets of a user's own update: the user's own connections and every friend's live connection. */
+export function updateTargets(userId: string, ownConnections: readonly string[], friendConnections: ReadonlyMap<string, readonly string[]>): ConnectionRef[] {
+  return connectionTargets(friendConnections, ownConnections.map((connectionId) => ({ userId, connectionId })));
 }
 
 function iso(ms: number | null): string | null {
@@ -71,37 +92,68 @@ export class PresenceService {
   }
 
   async heartbeat(userId: string, connectionId: string): Promise<void> {
-    if (!(await this.store.heartbeat(userId, connectionId, this.now()))) throw new StaleConnectionError();
+    const verdict = await this.store.heartbeat(userId, connectionId, this.now());
+    if (verdict === 'stale') throw new StaleConnectionError();
+    enforceBudget(verdict);
+  }
+
+  /** Counts a frame no route matched against its connection's budget (the caller answers it with an error frame). */
+  async countMessage(userId: string, connectionId: string): Promise<MessageVerdict> {
+    const verdict = await this.store.countMessage(userId, connectionId);
+    enforceBudget(verdict);
+    return verdict;
   }
 
   /**
    * Stores what the user is looking at (after their sharing rules) and tells
    * every connection of every online friend, and the user's own connections.
+   * The page is stored whatever the budgets say; the fan-out happens now when
+   * the user's budget allows and no other fan-out of theirs is in flight,
+   * else the latest page goes out after it (or with the next sweep).
    */
-  async updatePresence(userId: string, connectionId: string, url: string, title: string): Promise<{ sent: number }> {
+  async updatePresence(userId: string, connectionId: string, url: string, title: string): Promise<{ sent: number; deferred: boolean }> {
     const context = await this.directory.userContext(userId);
     const page = visiblePage(context.sharing, url, title);
-    const now = this.now();
-    const stored = await this.store.updatePage(userId, connectionId, now, page);
-    if (!stored) throw new StaleConnectionError();
-    const friendConnections = await this.store.connectionsOf(context.friendIds, now);
-    const targets: ConnectionRef[] = stored.ownConnections.map((id) => ({ userId, connectionId: id }));
-    for (const [friendId, ids] of friendConnections) {
-      for (const id of ids) targets.push({ userId: friendId, connectionId: id });
+    const result = await this.store.updatePage(userId, connectionId, this.now(), page);
+    if (!result.stored) {
+      if (result.verdict === 'stale') throw new StaleConnectionError();
+      return { sent: 0, deferred: false };
     }
-    const sent = await this.push(targets, updatePresenceMessage(userId, page, stored.latest));
-    return { sent };
+    enforceBudget(result.verdict);
+    if (!result.fanOut) return { sent: 0, deferred: true };
+    return { sent: await this.fanOutWhileLeased(userId, context.friendIds, result.fanOut), deferred: false };
   }
 
-  /** Removes the connection; when it was the user's last, friends learn the user went offline. */
+  /**
+   * Pushes a page while holding the user's push lease, then releases it; when a newer page was stored
+   * meanwhile and the budget allows, pushes that one too (latest only, in order), and so on.
+   */
+  private async fanOutWhileLeased(userId: string, friendIds: readonly string[], first: FanOutPage): Promise<number> {
+    let sent = 0;
+    for (let next: FanOutPage | null = first; next; ) {
+      const now = this.now();
+      const friendConnections = await this.store.connectionsOf(friendIds, now);
+      const targets = updateTargets(userId, next.ownConnections, friendConnections);
+      sent += await this.push(targets, updatePresenceMessage(userId, next.page, next.latest));
+      next = await this.store.releasePush(userId, this.now(), true);
+    }
+    return sent;
+  }
+
+  /**
+   * Removes the connection; when it was the user's last, friends learn the user went offline. Redis
+   * keeps the user pending until they are told, so if telling them fails the sweep does it.
+   */
   async disconnect(userId: string, connectionId: string): Promise<{ wentOffline: boolean }> {
     const now = this.now();
-    const wentOffline = await this.store.disconnect(userId, connectionId, now);
+    const result = await this.store.disconnect(userId, connectionId, now);
+    const wentOffline = result !== 'still-online';
     if (wentOffline) {
       const { friendIds } = await this.directory.userContext(userId);
       await this.notifyFriends(friendIds, presenceTimeoutMessage(userId), now);
+      await this.store.friendsTold(userId);
     }
-    logger.info('disconnected', { userId, connectionId, wentOffline });
+    logger.info('disconnected', { userId, connectionId, wentOffline, ...(result === 'was-unknown' ? { stateLost: true } : {}) });
     return { wentOffline };
   }
 
@@ -157,9 +209,7 @@ export class PresenceService {
   /** Tells the online friends (every live connection) a message; offline friends cost one lookup in the same pipeline. */
   async notifyFriends(friendIds: readonly string[], message: ServerMessage, now = this.now()): Promise<number> {
     const connections = await this.store.connectionsOf(friendIds, now);
-    const targets: ConnectionRef[] = [];
-    for (const [friendId, ids] of connections) for (const id of ids) targets.push({ userId: friendId, connectionId: id });
-    return this.push(targets, message);
+    return this.push(connectionTargets(connections), message);
   }
 
   private async push(targets: ConnectionRef[], message: ServerMessage): Promise<number> {

@@ -1,7 +1,6 @@
-import type { Pool } from 'pg';
 import { ConfigError, loadConfig, type Config } from './config';
 import { PostgresFriendDirectory } from './db/friend-directory';
-import { createPool } from './db/pool';
+import { createPool, type BoundedPool } from './db/pool';
 import { KeySpace } from './keys';
 import { PresenceService } from './presence-service';
 import { ApiGatewayConnectionGateway, type ConnectionGateway } from './push/connection-gateway';
@@ -13,12 +12,18 @@ import { TimeoutSweeper } from './timeout-sweeper';
 export interface Runtime {
   config: Config;
   redis: RedisClient;
-  pool: Pool;
+  pool: BoundedPool;
   store: PresenceStore;
   service: PresenceService;
   sweeper: TimeoutSweeper;
   close(): Promise<void>;
 }
+
+/**
+ * How long one fan-out may hold a user's push lease: longer than any function's timeout, so a lease is
+ * only ever taken over from an invocation that died; the sweep then sends what it was sending.
+ */
+const PUSH_LEASE_MS = 15_000;
 
 /** Functions that never push (authorizer, REST) may run without the management endpoint. */
 const pushDisabled: ConnectionGateway = {
@@ -46,8 +51,15 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     connectionMaxAgeMs: presence.connectionMaxAgeMs,
     lastSeenRetentionMs: presence.lastSeenRetentionMs,
     pageTtlMs: presence.connectionMaxAgeMs + presence.timeoutMs,
+    limits: presence.limits,
+    pushLeaseMs: PUSH_LEASE_MS,
+    commandDeadlineMs: config.redis.cluster ? 2 * config.redis.commandTimeoutMs : undefined,
   });
-  const directory = new PostgresFriendDirectory(pool, presence.friendCacheTtlMs);
+  const directory = new PostgresFriendDirectory(pool, {
+    freshMs: presence.friendCacheTtlMs,
+    staleMaxMs: presence.staleCacheMaxMs,
+    retryMs: presence.retryAfterSeconds * 1000,
+  });
   const gateway =
     options.gateway ??
     (config.managementEndpoint

@@ -1,11 +1,11 @@
 import type { PresenceConfig } from './config';
 import type { FriendDirectory } from './db/friend-directory';
 import { logger } from './logger';
-import { presenceTimeoutMessage } from './messages';
+import { presenceTimeoutMessage, updatePresenceMessage } from './messages';
 import type { ConnectionGateway } from './push/connection-gateway';
-import { deliverAndClose, encode, type Delivery } from './push/fan-out';
+import { deliverAll, deliverAndClose, encode, type Delivery } from './push/fan-out';
 import type { PresenceStore } from './redis/presence-store';
-import type { Clock } from './presence-service';
+import { updateTargets, type Clock } from './presence-service';
 
 export interface SweepBatchResult {
   shard: number;
@@ -17,7 +17,9 @@ export interface SweepBatchResult {
   cameBack: number;
   notifications: number;
   connectionsClosed: number;
-  /** True while the shard may still hold stale users. */
+  /** Users whose deferred fan-out (over their budget, or left by a pusher that died) this batch sent. */
+  flushed: number;
+  /** True while the shard may still hold stale users or due fan-outs. */
   more: boolean;
 }
 
@@ -56,6 +58,7 @@ export class TimeoutSweeper {
     // that backlog can outgrow one batch: take at most batchSize of it, so every invocation stays
     // bounded (and finishes within its timeout), and report more until the backlog is gone.
     const users = [...pending.keys()].slice(0, batchSize);
+    const flushed = await this.flushDeferred(shard, now, batchSize);
     const result: SweepBatchResult = {
       shard,
       processed: users.length,
@@ -63,7 +66,8 @@ export class TimeoutSweeper {
       cameBack: 0,
       notifications: 0,
       connectionsClosed: 0,
-      more: candidates.length === batchSize || pending.size > users.length,
+      flushed: flushed.users,
+      more: candidates.length === batchSize || pending.size > users.length || flushed.users === batchSize,
     };
     if (users.length === 0) return result;
 
@@ -84,7 +88,7 @@ export class TimeoutSweeper {
     const ghostSockets = users.flatMap((userId) => pending.get(userId) ?? []);
     const { report, closeFailures } = await deliverAndClose(gateway, deliveries, ghostSockets, settings.pushConcurrency);
     if (report.gone.length > 0) await store.removeConnections(report.gone);
-    await store.clearPending(shard, users);
+    await store.clearPending(shard, new Map(users.map((userId) => [userId, pending.get(userId) ?? []])));
 
     result.timedOut = offline.length;
     result.cameBack = backOnline.size;
@@ -92,5 +96,30 @@ export class TimeoutSweeper {
     result.connectionsClosed = ghostSockets.length - closeFailures;
     logger.info('sweep batch', { ...result, failedPushes: report.failed });
     return result;
+  }
+
+  /**
+   * Sends the latest page of users whose fan-out was deferred (over their budget, or their pusher died)
+   * to their friends and own devices: one query for all their friends, one read of the friends'
+   * connections, then each user's lease is released (a page stored meanwhile waits for the next sweep).
+   */
+  private async flushDeferred(shard: number, now: number, limit: number): Promise<{ users: number; sent: number }> {
+    const { store, directory, gateway, settings } = this.deps;
+    const due = await store.claimDeferred(shard, now, limit);
+    if (due.length === 0) return { users: 0, sent: 0 };
+    const friendsByUser = await directory.friendsOfMany(due.map(({ userId }) => userId));
+    const allFriends = new Set<string>();
+    for (const friends of friendsByUser.values()) for (const friendId of friends) allFriends.add(friendId);
+    const friendConnections = await store.connectionsOf([...allFriends], now);
+    const deliveries: Delivery[] = [];
+    for (const { userId, page, latest, ownConnections } of due) {
+      const data = encode(updatePresenceMessage(userId, page, latest));
+      const friends = new Map((friendsByUser.get(userId) ?? []).map((friendId) => [friendId, friendConnections.get(friendId) ?? []]));
+      for (const target of updateTargets(userId, ownConnections, friends)) deliveries.push({ target, data });
+    }
+    const report = await deliverAll(gateway, deliveries, settings.pushConcurrency);
+    if (report.gone.length > 0) await store.removeConnections(report.gone);
+    await Promise.all(due.map(({ userId }) => store.releasePush(userId, this.now(), false)));
+    return { users: due.length, sent: report.sent };
   }
 }

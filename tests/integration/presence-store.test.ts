@@ -5,7 +5,7 @@ import { KeySpace } from '../../layers/core/keys';
 import { PresenceService } from '../../layers/core/presence-service';
 import { ApiGatewayConnectionGateway } from '../../layers/core/push/connection-gateway';
 import type { RedisClient } from '../../layers/core/redis/client';
-import { PresenceStore } from '../../layers/core/redis/presence-store';
+import { PresenceStore, UNLIMITED } from '../../layers/core/redis/presence-store';
 import { startRedisEmulator, type RedisEmulator } from '../../local/backends/redis-emulator';
 import { TimeoutSweeper } from '../../layers/core/timeout-sweeper';
 import { startManagementApi, type ManagementApiServer } from '../../local/management-api';
@@ -15,7 +15,14 @@ import { RecordingConnections } from '../support/recording-connections';
 import { describeWithRedisServer, startRedisCluster, type RedisClusterHandle } from '../support/redis-cluster';
 
 const MINUTE = 60_000;
-const timings = { connectionMaxAgeMs: 120 * MINUTE, lastSeenRetentionMs: 30 * 24 * 60 * MINUTE, pageTtlMs: 125 * MINUTE };
+const timings = {
+  connectionMaxAgeMs: 120 * MINUTE,
+  lastSeenRetentionMs: 30 * 24 * 60 * MINUTE,
+  pageTtlMs: 125 * MINUTE,
+  limits: UNLIMITED,
+  pushLeaseMs: 15_000,
+};
+const noCache = { freshMs: 0, staleMaxMs: 0, retryMs: 1000 };
 const page = (url: string) => ({ url, title: url, domain: 'example.com' });
 
 /**
@@ -48,7 +55,7 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
     process.env.AWS_SECRET_ACCESS_KEY = 'local-test';
     const gateway = ApiGatewayConnectionGateway.create(sink.endpoint, 'us-east-1');
     sinkGateway = gateway;
-    const directory = new PostgresFriendDirectory(pool, 0);
+    const directory = new PostgresFriendDirectory(pool, noCache);
     service = new PresenceService({ store, directory, gateway, settings: { pushConcurrency: 8 }, clock: now });
     sweeper = new TimeoutSweeper({
       store,
@@ -77,8 +84,8 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
     const u = user('u');
     expect(await store.connect(u, 'c1', clock, clock)).toBe(true);
     expect(await store.connect(u, 'c2', clock, clock)).toBe(false);
-    expect(await store.heartbeat(u, 'c1', clock + 1000)).toBe(true);
-    expect(await store.heartbeat(u, 'nope', clock + 1000)).toBe(false);
+    expect(await store.heartbeat(u, 'c1', clock + 1000)).toBe('ok');
+    expect(await store.heartbeat(u, 'nope', clock + 1000)).toBe('stale');
     const presence = (await store.snapshot([u])).get(u)!;
     expect(presence).toMatchObject({
       online: true,
@@ -101,22 +108,27 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
     await store.connect(u, 'c1', clock, clock);
     await store.connect(u, 'c2', clock, clock);
     const first = await store.updatePage(u, 'c1', clock, page('https://example.com/1'));
-    expect(first!.ownConnections.sort()).toEqual(['c1', 'c2']);
+    expect(first.stored && first.fanOut!.ownConnections.sort()).toEqual(['c1', 'c2']);
+    expect(await store.releasePush(u, clock, true)).toBeNull();
     const hidden = await store.updatePage(u, 'c2', clock, { url: '', title: '', domain: '' });
-    expect(hidden!.latest).toEqual(page('https://example.com/1'));
-    expect(await store.updatePage(u, 'unknown', clock, page('https://x'))).toBeNull();
+    expect(hidden.stored && hidden.fanOut!.latest).toEqual(page('https://example.com/1'));
+    expect(await store.updatePage(u, 'unknown', clock, page('https://x'))).toEqual({ stored: false, verdict: 'stale' });
   });
 
   it('goes offline only with the last connection; a late disconnect never removes a newer one', async () => {
     const u = user('u');
     await store.connect(u, 'old', clock, clock);
     await store.connect(u, 'new', clock, clock);
-    expect(await store.disconnect(u, 'old', clock)).toBe(false);
-    expect(await store.disconnect(u, 'old', clock)).toBe(false);
+    expect(await store.disconnect(u, 'old', clock)).toBe('still-online');
+    expect(await store.disconnect(u, 'old', clock)).toBe('still-online');
     expect((await store.snapshot([u])).get(u)!.online).toBe(true);
-    expect(await store.disconnect(u, 'new', clock + 10)).toBe(true);
-    expect(await store.disconnect(u, 'new', clock + 20)).toBe(false);
+    expect(await store.disconnect(u, 'new', clock + 10)).toBe('went-offline');
+    expect(await store.disconnect(u, 'new', clock + 20)).toBe('still-online');
     expect((await store.snapshot([u])).get(u)).toMatchObject({ online: false, page: null, lastSeenAt: clock + 10 });
+    // Pending until its friends were told, so a $disconnect that fails there is finished by the sweep.
+    expect((await store.pending(keys.shardOf(u))).get(u)).toEqual([]);
+    await store.friendsTold(u);
+    expect((await store.pending(keys.shardOf(u))).has(u)).toBe(false);
   });
 
   it('bounds connection records in time: an expired connection neither counts nor leaks', async () => {
@@ -126,7 +138,7 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
     await store.connect(u, 'lost', clock - timings.connectionMaxAgeMs + 1000, clock);
     expect(await redis.pttl(keys.connections(u))).toBeLessThanOrEqual(1000);
     expect((await store.connectionsOf([u], clock + 2000)).has(u)).toBe(false);
-    expect(await store.heartbeat(u, 'lost', clock + 2000)).toBe(false);
+    expect(await store.heartbeat(u, 'lost', clock + 2000)).toBe('stale');
   });
 
   it('removes exactly the gone connections (compare-and-delete)', async () => {
@@ -161,7 +173,7 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
     ]);
     expect(connections.get(u)).toEqual(['c1']);
     expect(snapshot.get(u)!.online).toBe(true);
-    expect(heartbeat).toBe(true);
+    expect(heartbeat).toBe('ok');
   });
 
   it('claims only users still stale at claim time', async () => {
@@ -188,7 +200,7 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
     expect(pending.get(stale)).toEqual(['s1']);
     expect(pending.has(refreshed)).toBe(false);
     expect((await store.snapshot([stale])).get(stale)).toMatchObject({ online: false, lastSeenAt: clock });
-    for (const shard of shards) await store.clearPending(shard, [stale]);
+    for (const shard of shards) await store.clearPending(shard, new Map([[stale, ['s1']]]));
   });
 
   describe('service and sweeper on this topology', () => {
@@ -200,7 +212,7 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
       const [me, old, fresh] = [user('me'), user('old'), user('fresh')];
       await seedUsers(pool, [me, old, fresh]);
       await befriendAll(pool, [[me, old]]);
-      const cachedDirectory = new PostgresFriendDirectory(pool, 60_000);
+      const cachedDirectory = new PostgresFriendDirectory(pool, { ...noCache, freshMs: 60_000 });
       const cachedService = new PresenceService({
         store,
         directory: cachedDirectory,

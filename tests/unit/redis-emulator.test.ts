@@ -95,6 +95,23 @@ describe('hashes and keys', () => {
     expect(await redis.type('h')).toBe('none');
   });
 
+  it('HSETNX sets a field only when it is missing', async () => {
+    expect(await redis.hsetnx('hn', 'a', '1')).toBe(1);
+    expect(await redis.hsetnx('hn', 'a', '2')).toBe(0);
+    expect(await redis.hget('hn', 'a')).toBe('1');
+  });
+
+  it('INCR counts from zero, keeps the expiry, and refuses non-integers and other types', async () => {
+    expect(await redis.incr('n')).toBe(1);
+    await redis.pexpire('n', 60_000);
+    expect(await redis.incr('n')).toBe(2);
+    expect(await redis.get('n')).toBe('2');
+    expect(await redis.pttl('n')).toBeGreaterThan(59_000);
+    await redis.hset('hx', 'a', '1');
+    await expect(redis.incr('hx')).rejects.toThrow(/^WRONGTYPE/);
+    expect(await redis.type('n')).toBe('string');
+  });
+
   it('refuses the wrong type and unknown commands', async () => {
     await redis.hset('h', 'a', '1');
     await expect(redis.zadd('h', 1, 'm')).rejects.toThrow(/^WRONGTYPE/);

@@ -1,6 +1,8 @@
 import { LRUCache } from 'lru-cache';
-import type { Pool } from 'pg';
+import { ServiceUnavailableError } from '../errors';
+import { logger } from '../logger';
 import { SHARE_NOTHING, type SharingSettings } from '../privacy';
+import type { QueryPool } from './pool';
 
 export interface UserProfile {
   user_id: string;
@@ -15,13 +17,18 @@ export interface UserContext {
   sharing: SharingSettings;
 }
 
+export interface ProfilesWithFriends {
+  self: UserProfile | null;
+  friends: UserProfile[];
+}
+
 export interface FriendDirectory {
-  /** Accepted friends and sharing settings of one user (cached briefly). */
+  /** Accepted friends and sharing settings of one user (cached briefly; stale while PostgreSQL fails). */
   userContext(userId: string): Promise<UserContext>;
   /** Accepted friends of many users in one query (the sweep's batch). */
   friendsOfMany(userIds: readonly string[]): Promise<Map<string, string[]>>;
-  /** The user's and their friends' profiles in one query; friend ids follow from it. */
-  profilesWithFriends(userId: string): Promise<{ self: UserProfile | null; friends: UserProfile[] }>;
+  /** The user's and their friends' profiles in one query; friend ids follow from it (stale while PostgreSQL fails). */
+  profilesWithFriends(userId: string): Promise<ProfilesWithFriends>;
 }
 
 // Two index-friendly halves (primary key on user_id1, index on user_id2) instead of an OR.
@@ -57,29 +64,80 @@ interface UserContextRow {
   friend_ids: string[];
 }
 
-export class PostgresFriendDirectory implements FriendDirectory {
-  private readonly contexts: LRUCache<string, UserContext> | null;
+export interface DirectoryCacheSettings {
+  /** Served without asking PostgreSQL for this long; 0 asks on every call (concurrent calls still share one query). */
+  freshMs: number;
+  /** While PostgreSQL fails, a value this old may still be served. */
+  staleMaxMs: number;
+  /** After a failure, a stale value is served for this long without asking again (a down database costs one wait, not one per call). */
+  retryMs: number;
+  maxUsers?: number;
+  clock?: () => number;
+}
+
+interface Loaded<T> {
+  value: T;
+  loadedAt: number;
+}
+
+/**
+ * A read-through cache with single-flight loads (lru-cache's fetch: concurrent misses for one key share
+ * one query) that serves a bounded-stale value when the load fails with an outage.
+ */
+class StaleWhileFailingCache<T extends object> {
+  private readonly cache: LRUCache<string, Loaded<T>>;
 
   constructor(
-    private readonly pool: Pick<Pool, 'query'>,
-    cacheTtlMs: number,
-    cacheMaxUsers = 10_000,
+    name: string,
+    load: (key: string) => Promise<T>,
+    { freshMs, staleMaxMs, retryMs, maxUsers = 10_000, clock = Date.now }: DirectoryCacheSettings,
   ) {
-    this.contexts = cacheTtlMs > 0 ? new LRUCache({ max: cacheMaxUsers, ttl: cacheTtlMs }) : null;
+    this.cache = new LRUCache<string, Loaded<T>>({
+      max: maxUsers,
+      // A value older than this is never used, fresh or stale; within it, `fetchMethod` decides.
+      ttl: Math.max(freshMs, 1),
+      allowStale: false,
+      noDeleteOnFetchRejection: true,
+      fetchMethod: async (key, stale, { options }) => {
+        const now = clock();
+        const usable = stale && now - stale.loadedAt <= staleMaxMs ? stale : undefined;
+        try {
+          return { value: await load(key), loadedAt: now };
+        } catch (error) {
+          if (!(error instanceof ServiceUnavailableError) || !usable) throw error;
+          logger.warn('PostgreSQL failing; serving a cached value', { cache: name, key, ageMs: now - usable.loadedAt });
+          options.ttl = retryMs;
+          return usable;
+        }
+      },
+    });
   }
 
-  async userContext(userId: string): Promise<UserContext> {
-    const cached = this.contexts?.get(userId);
-    if (cached) return cached;
-    const { rows } = await this.pool.query<UserContextRow>(USER_CONTEXT, [userId]);
-    const row = rows[0];
-    const sharing: SharingSettings =
-      row?.share_mode === 'default_all' || row?.share_mode === 'default_none'
-        ? { shareMode: row.share_mode, domainAllow: row.domain_allow_array ?? [], domainDeny: row.domain_deny_array ?? [] }
-        : SHARE_NOTHING;
-    const context: UserContext = { friendIds: row?.friend_ids ?? [], sharing };
-    this.contexts?.set(userId, context);
-    return context;
+  async get(key: string): Promise<T> {
+    const loaded = await this.cache.fetch(key);
+    return loaded!.value;
+  }
+}
+
+export class PostgresFriendDirectory implements FriendDirectory {
+  private readonly contexts: StaleWhileFailingCache<UserContext>;
+  private readonly profiles: StaleWhileFailingCache<ProfilesWithFriends>;
+
+  constructor(
+    private readonly pool: Pick<QueryPool, 'query'>,
+    cache: DirectoryCacheSettings,
+  ) {
+    this.contexts = new StaleWhileFailingCache('user context', (userId) => this.loadUserContext(userId), cache);
+    // Profiles are read fresh on every GET /presence; the cache only covers outages (and shares concurrent loads).
+    this.profiles = new StaleWhileFailingCache('profiles', (userId) => this.loadProfiles(userId), { ...cache, freshMs: 0, maxUsers: 1000 });
+  }
+
+  userContext(userId: string): Promise<UserContext> {
+    return this.contexts.get(userId);
+  }
+
+  profilesWithFriends(userId: string): Promise<ProfilesWithFriends> {
+    return this.profiles.get(userId);
   }
 
   async friendsOfMany(userIds: readonly string[]): Promise<Map<string, string[]>> {
@@ -90,7 +148,17 @@ export class PostgresFriendDirectory implements FriendDirectory {
     return friends;
   }
 
-  async profilesWithFriends(userId: string): Promise<{ self: UserProfile | null; friends: UserProfile[] }> {
+  private async loadUserContext(userId: string): Promise<UserContext> {
+    const { rows } = await this.pool.query<UserContextRow>(USER_CONTEXT, [userId]);
+    const row = rows[0];
+    const sharing: SharingSettings =
+      row?.share_mode === 'default_all' || row?.share_mode === 'default_none'
+        ? { shareMode: row.share_mode, domainAllow: row.domain_allow_array ?? [], domainDeny: row.domain_deny_array ?? [] }
+        : SHARE_NOTHING;
+    return { friendIds: row?.friend_ids ?? [], sharing };
+  }
+
+  private async loadProfiles(userId: string): Promise<ProfilesWithFriends> {
     const { rows } = await this.pool.query<UserProfile>(PROFILES_WITH_FRIENDS, [userId]);
     return {
       self: rows.find((row) => row.user_id === userId) ?? null,

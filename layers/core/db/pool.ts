@@ -1,12 +1,15 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { Pool } from 'pg';
+import { Pool, type PoolConfig, type QueryResult, type QueryResultRow } from 'pg';
 import type { PostgresConfig } from '../config';
+import { ServiceUnavailableError } from '../errors';
+import { logger } from '../logger';
+import { isLostConnection, isPostgresOutage } from './failures';
 
 /** Reads the password once per container; pg calls this only when it opens a connection. */
-function secretPassword(secretArn: string, region: string | undefined): () => Promise<string> {
+function secretPassword(secretArn: string, region: string | undefined, timeoutMs: number): () => Promise<string> {
   let cached: Promise<string> | undefined;
   return () => {
-    cached ??= new SecretsManagerClient({ region })
+    cached ??= new SecretsManagerClient({ region, maxAttempts: 2, requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs } })
       .send(new GetSecretValueCommand({ SecretId: secretArn }))
       .then((output) => {
         const raw = output.SecretString ?? '';
@@ -26,23 +29,78 @@ function secretPassword(secretArn: string, region: string | undefined): () => Pr
   };
 }
 
-/** One pool per container, reused across invocations; small because a Lambda serves one request at a time. */
-export function createPool(config: PostgresConfig, region?: string): Pool {
-  const common = {
+/** What the rest of the core needs from PostgreSQL: read queries with bounded waits and typed outages. */
+export interface QueryPool {
+  query<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
+  end(): Promise<void>;
+}
+
+/**
+ * One pool per container, reused across invocations; small because a Lambda serves one request at a
+ * time. Every wait is bounded (connect, query, the queue for a connection), a connection the server
+ * or the network drops is discarded instead of crashing the process, and failures that are outages
+ * become ServiceUnavailableError. Every query here is a read, so one lost connection (a terminated
+ * backend, a failover, an idle timeout while the container was frozen) is retried once at once.
+ */
+export class BoundedPool implements QueryPool {
+  constructor(
+    /** The pg pool itself, for instrumentation (benchmarks count its connects). */
+    readonly pool: Pool,
+    private readonly size: number,
+    private readonly maxWaiting: number,
+  ) {
+    pool.on('error', (error) => {
+      // An idle pooled connection failed; pg-pool has already discarded it.
+      logger.warn('PostgreSQL connection lost while idle; discarded', { error: error.message });
+    });
+  }
+
+  async query<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
+    const saturated = this.pool.idleCount === 0 && this.pool.totalCount >= this.size;
+    if (saturated && this.pool.waitingCount >= this.maxWaiting) {
+      throw new ServiceUnavailableError('postgres', new Error(`${this.pool.waitingCount} queries already wait for a connection`));
+    }
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (error) {
+      if (!isLostConnection(error)) throw classify(error);
+      logger.warn('PostgreSQL connection lost during a query; retrying once', { error: (error as Error).message });
+      return this.pool.query<R>(text, values).catch((retryError: unknown) => {
+        throw classify(retryError);
+      });
+    }
+  }
+
+  end(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+function classify(error: unknown): unknown {
+  return isPostgresOutage(error) ? new ServiceUnavailableError('postgres', error) : error;
+}
+
+export function createPool(config: PostgresConfig, region?: string): BoundedPool {
+  const common: PoolConfig = {
     max: config.poolMax,
     idleTimeoutMillis: 60_000,
-    connectionTimeoutMillis: 5_000,
-    statement_timeout: 5_000,
+    connectionTimeoutMillis: config.connectTimeoutMs,
+    // Client-side: a server that stops answering fails the query; server-side: it stops working on it.
+    query_timeout: config.queryTimeoutMs,
+    statement_timeout: config.queryTimeoutMs,
+    keepAlive: true,
     ssl: config.ssl ? { rejectUnauthorized: true } : undefined,
     application_name: 'presence-api',
   };
-  if (config.connectionString) return new Pool({ ...common, connectionString: config.connectionString });
-  return new Pool({
-    ...common,
-    host: config.host,
-    port: config.port,
-    database: config.database,
-    user: config.user,
-    password: config.passwordSecretArn ? secretPassword(config.passwordSecretArn, region) : undefined,
-  });
+  const pool = config.connectionString
+    ? new Pool({ ...common, connectionString: config.connectionString })
+    : new Pool({
+        ...common,
+        host: config.host,
+        port: config.port,
+        database: config.database,
+        user: config.user,
+        password: config.passwordSecretArn ? secretPassword(config.passwordSecretArn, region, config.connectTimeoutMs) : undefined,
+      });
+  return new BoundedPool(pool, config.poolMax, config.maxWaiting);
 }

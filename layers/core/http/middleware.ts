@@ -1,13 +1,29 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { toPublicError, StaleConnectionError, PresenceError } from '../errors';
+import { PresenceError, RateLimitedError, ServiceUnavailableError, StaleConnectionError, toPublicError } from '../errors';
 import { logger } from '../logger';
 import type { PresenceService } from '../presence-service';
 import { jsonResponse } from './responses';
 
+/** What a WebSocket client reads in the error frame of an outage: nothing was applied, send it again. */
+export const UNAVAILABLE_FRAME_MESSAGE = 'temporarily unavailable, retry';
+
+/** Middy's own error when the function is about to run out of time (its timeoutEarly). */
+function isMiddyTimeout(error: unknown): boolean {
+  return error instanceof Error && error.name === 'TimeoutError' && (error.cause as { package?: string } | undefined)?.package === '@middy/core';
+}
+
 function logFailure(error: unknown, statusCode: number): void {
-  if (statusCode >= 500) logger.error('request failed', error as Error);
+  if (error instanceof ServiceUnavailableError) {
+    const cause = error.cause instanceof Error ? error.cause.message : String(error.cause);
+    logger.warn('dependency unavailable', { dependency: error.dependency, error: cause });
+  } else if (statusCode >= 500) logger.error('request failed', error as Error);
   else logger.info('request rejected', { statusCode, reason: error instanceof PresenceError ? error.message : 'unknown' });
+}
+
+/** Outages are answered 503, never 500: a dependency failing, or the invocation running out of time waiting on one. */
+function normalize(error: unknown): unknown {
+  return isMiddyTimeout(error) ? new ServiceUnavailableError('deadline', error) : error;
 }
 
 interface WebSocketEventLike {
@@ -16,31 +32,36 @@ interface WebSocketEventLike {
 
 /**
  * WebSocket routes: a bad message gets an error frame on its own connection
- * and the socket stays usable; a connection that is no longer registered is
- * closed so the client reconnects. Nothing internal leaks into the frame.
+ * and the socket stays usable; an outage gets "temporarily unavailable, retry";
+ * a connection that is no longer registered, or that kept flooding, is closed
+ * (the client reconnects). Nothing internal leaks into the frame.
  */
 export function websocketErrors(service: PresenceService): middy.MiddlewareObj<WebSocketEventLike, { statusCode: number }> {
   return {
     onError: async (request) => {
-      const { statusCode, message } = toPublicError(request.error);
-      logFailure(request.error, statusCode);
+      const error = normalize(request.error);
+      const { statusCode, message } = toPublicError(error);
+      logFailure(error, statusCode);
       const { connectionId, eventType } = request.event.requestContext;
       if (connectionId && eventType === 'MESSAGE') {
-        await service.sendError(connectionId, message);
-        if (request.error instanceof StaleConnectionError) await service.closeConnection(connectionId);
+        await service.sendError(connectionId, error instanceof ServiceUnavailableError ? UNAVAILABLE_FRAME_MESSAGE : message);
+        if (error instanceof StaleConnectionError || (error instanceof RateLimitedError && error.close)) await service.closeConnection(connectionId);
       }
       request.response = { statusCode };
     },
   };
 }
 
-/** REST routes: typed errors become their status with a short message; anything else a bare 500. */
-export function restErrors(corsOrigin: string): middy.MiddlewareObj<unknown, APIGatewayProxyResult> {
+/** REST routes: typed errors become their status with a short message (503 with Retry-After); anything else a bare 500. */
+export function restErrors(corsOrigin: string, retryAfterSeconds: number): middy.MiddlewareObj<unknown, APIGatewayProxyResult> {
   return {
     onError: async (request) => {
-      const { statusCode, message } = toPublicError(request.error);
-      logFailure(request.error, statusCode);
-      request.response = jsonResponse(statusCode, { message }, corsOrigin);
+      const error = normalize(request.error);
+      const { statusCode, message } = toPublicError(error);
+      logFailure(error, statusCode);
+      const response = jsonResponse(statusCode, { message }, corsOrigin);
+      if (error instanceof ServiceUnavailableError) response.headers = { ...response.headers, 'Retry-After': String(retryAfterSeconds) };
+      request.response = response;
     },
   };
 }

@@ -15,9 +15,15 @@ export type WebSocketResult = { statusCode: number; headers?: Record<string, str
  * resetKeys to undo; leaving it off takes ~8 % off a heartbeat's CPU.
  */
 
+/**
+ * Middy answers this long before the function's timeout with its own TimeoutError (mapped to 503), so
+ * the client gets our error frame or response, not API Gateway's "Internal server error".
+ */
+const TIMEOUT_EARLY = { timeoutEarlyInMillis: 500 };
+
 /** The same middleware stack for every WebSocket route: context-aware logs, error frames. */
 export function websocketRoute(runtime: Runtime, route: (event: WebSocketEvent) => Promise<WebSocketResult>) {
-  return middy<WebSocketEvent, WebSocketResult, Error, Context>()
+  return middy<WebSocketEvent, WebSocketResult, Error, Context>(TIMEOUT_EARLY)
     .use(injectLambdaContext(logger))
     .use(websocketErrors(runtime.service))
     .handler(route);
@@ -25,8 +31,8 @@ export function websocketRoute(runtime: Runtime, route: (event: WebSocketEvent) 
 
 /** The same middleware stack for every REST route: context-aware logs, typed errors with CORS. */
 export function restRoute(runtime: Runtime, route: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>(TIMEOUT_EARLY)
     .use(injectLambdaContext(logger))
-    .use(restErrors(runtime.config.corsOrigin))
+    .use(restErrors(runtime.config.corsOrigin, runtime.config.presence.retryAfterSeconds))
     .handler(route);
 }

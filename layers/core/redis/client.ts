@@ -1,32 +1,78 @@
 import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config';
+import { logger } from '../logger';
 
 export type RedisClient = Redis | Cluster;
 
+/** Reconnect quickly at first, then at most once a second, with jitter so containers do not reconnect in step. */
+function reconnectDelay(attempt: number): number {
+  return Math.min(50 * 2 ** Math.min(attempt, 5), 1000) * (0.5 + Math.random() / 2);
+}
+
+/** A failover turns the old primary read-only: reconnect (and resend) instead of failing every write. */
+function reconnectOnReadOnly(error: Error): 2 | false {
+  return error.message.startsWith('READONLY') ? 2 : false;
+}
+
 /**
- * One client per container. ElastiCache Serverless and cluster-mode
- * endpoints need Cluster with the configured host kept as-is for TLS SNI.
+ * ioredis emits 'error' for every failed (re)connection attempt; without a listener it prints a stack
+ * trace each time. One line when Redis goes away, one every 30 s while it stays away, one when it is back.
+ */
+function watchConnection(client: RedisClient, endpoint: string): void {
+  const REPEAT_MS = 30_000;
+  let failing = false;
+  let suppressed = 0;
+  let lastLogged = 0;
+  client.on('error', (error: Error) => {
+    const now = Date.now();
+    if (!failing || now - lastLogged >= REPEAT_MS) {
+      logger.error(failing ? 'Redis still unreachable' : 'Redis connection failed', { endpoint, error: error.message, suppressed });
+      failing = true;
+      lastLogged = now;
+      suppressed = 0;
+    } else suppressed++;
+  });
+  client.on('ready', () => {
+    if (failing) logger.info('Redis connection restored', { endpoint });
+    failing = false;
+  });
+}
+
+/**
+ * One client per container. Every command has a bounded wait (connect and command timeouts, one
+ * retry across a reconnect), so an outage fails requests within about a second instead of queueing
+ * them until the function times out. ElastiCache Serverless and cluster-mode endpoints need Cluster
+ * with the configured host kept as-is for TLS SNI.
  */
 export function createRedisClient(config: RedisConfig): RedisClient {
   const common: RedisOptions = {
     username: config.username,
     password: config.password,
     tls: config.tls ? {} : undefined,
-    connectTimeout: 5000,
-    maxRetriesPerRequest: 2,
+    connectTimeout: config.connectTimeoutMs,
+    commandTimeout: config.commandTimeoutMs,
+    maxRetriesPerRequest: 1,
+    retryStrategy: reconnectDelay,
+    reconnectOnError: reconnectOnReadOnly,
     // Commands issued in the same tick share one write; a no-op for one request at a time, a large win when a
     // process serves many (local runtime, benchmarks).
     enableAutoPipelining: true,
   };
+  const endpoint = `${config.host}:${config.port}`;
+  let client: RedisClient;
   if (config.cluster) {
     const options: ClusterOptions = {
       redisOptions: common,
       dnsLookup: (address, callback) => callback(null, address),
-      slotsRefreshTimeout: 2000,
+      slotsRefreshTimeout: config.connectTimeoutMs,
+      clusterRetryStrategy: reconnectDelay,
       enableOfflineQueue: true,
       enableAutoPipelining: true,
     };
-    return new Cluster([{ host: config.host, port: config.port }], options);
+    client = new Cluster([{ host: config.host, port: config.port }], options);
+  } else {
+    client = new Redis({ ...common, host: config.host, port: config.port });
   }
-  return new Redis({ ...common, host: config.host, port: config.port });
+  watchConnection(client, endpoint);
+  return client;
 }

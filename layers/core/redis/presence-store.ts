@@ -1,7 +1,22 @@
+import type { RateLimits } from '../config';
+import { ServiceUnavailableError } from '../errors';
 import type { KeySpace } from '../keys';
 import type { Page } from '../privacy';
 import type { RedisClient } from './client';
-import { CLAIM_STALE, CONNECT, DISCONNECT, HEARTBEAT, LIVE_CONNECTIONS, SNAPSHOT, UPDATE_PAGE } from './scripts';
+import { isRedisOutage } from './failures';
+import {
+  CLAIM_DEFERRED,
+  CLAIM_STALE,
+  CLEAR_PENDING,
+  CONNECT,
+  COUNT_MESSAGE,
+  DISCONNECT,
+  HEARTBEAT,
+  LIVE_CONNECTIONS,
+  RELEASE_PUSH,
+  SNAPSHOT,
+  UPDATE_PAGE,
+} from './scripts';
 
 export interface ConnectionRef {
   userId: string;
@@ -20,37 +35,72 @@ export interface UserPresence {
   lastSeenAt: number | null;
 }
 
-export interface PageUpdateResult {
+/**
+ * Where a message stands against its connection's budget: within it; over it (the first time: tell the
+ * client, later: quietly); over it for the floodCloseAfter-th time (close the connection now); or
+ * arriving after that (drop it: the connection is being closed).
+ */
+export type MessageVerdict = 'ok' | 'limited' | 'limited-quietly' | 'close' | 'closed';
+
+const VERDICTS: Record<number, MessageVerdict> = { 1: 'ok', 2: 'limited', 3: 'limited-quietly', 4: 'close', 5: 'closed' };
+
+/** The page a fan-out sends: what the user looks at now and the latest page they shared. */
+export interface FanOutPage {
+  page: Page;
   latest: Page;
+  /** The user's own live connections (they get their update too). */
   ownConnections: string[];
 }
 
-export interface StoreTimings {
+export type PageUpdateResult =
+  | { stored: false; verdict: 'stale' | 'closed' }
+  /** Stored. `fanOut` is set when this call holds the user's push lease and must push (then release). */
+  | { stored: true; verdict: Exclude<MessageVerdict, 'closed'>; fanOut: FanOutPage | null };
+
+export type DisconnectResult = 'still-online' | 'went-offline' | 'was-unknown';
+
+/** A deferred fan-out the sweep claimed: push it, then release it. */
+export interface DeferredFanOut extends FanOutPage {
+  userId: string;
+}
+
+export interface StoreSettings {
   connectionMaxAgeMs: number;
   lastSeenRetentionMs: number;
   /** A page outlives its last refresh by this much, so an abandoned hash cannot leak. */
   pageTtlMs: number;
+  limits: RateLimits;
+  /** How long one fan-out may hold a user's push lease before the sweep takes over (longer than a function's timeout). */
+  pushLeaseMs: number;
+  /** Cluster clients queue commands while no node is reachable; this bounds that wait (standalone clients time out by themselves). */
+  commandDeadlineMs?: number;
 }
 
-type ScriptCommand = (numKeys: number, ...args: (string | number)[]) => Promise<unknown>;
-type ScriptName =
-  | 'presenceConnect'
-  | 'presenceHeartbeat'
-  | 'presenceUpdatePage'
-  | 'presenceDisconnect'
-  | 'presenceClaimStale'
-  | 'presenceSnapshot'
-  | 'presenceLiveConnections';
+/** Budgets generous enough that tests of other behaviour never meet them. */
+export const UNLIMITED: RateLimits = {
+  messagesPerWindow: 1_000_000,
+  messageWindowMs: 60_000,
+  floodCloseAfter: 1_000_000,
+  fanOutBurst: 1_000_000,
+  fanOutIntervalMs: 1,
+};
 
-const SCRIPTS: Record<ScriptName, string> = {
+type ScriptCommand = (numKeys: number, ...args: (string | number)[]) => Promise<unknown>;
+
+const SCRIPTS = {
   presenceConnect: CONNECT,
   presenceHeartbeat: HEARTBEAT,
+  presenceCountMessage: COUNT_MESSAGE,
   presenceUpdatePage: UPDATE_PAGE,
+  presenceReleasePush: RELEASE_PUSH,
+  presenceClaimDeferred: CLAIM_DEFERRED,
   presenceDisconnect: DISCONNECT,
+  presenceClearPending: CLEAR_PENDING,
   presenceClaimStale: CLAIM_STALE,
   presenceSnapshot: SNAPSHOT,
   presenceLiveConnections: LIVE_CONNECTIONS,
-};
+} as const;
+type ScriptName = keyof typeof SCRIPTS;
 
 function pairsToMap(flat: string[]): Map<string, string> {
   const map = new Map<string, string>();
@@ -62,24 +112,63 @@ function splitConnections(joined: string): string[] {
   return joined ? joined.split(',') : [];
 }
 
+function outage(error: unknown): never {
+  throw isRedisOutage(error) ? new ServiceUnavailableError('redis', error) : error;
+}
+
+function page(url: string, title: string, domain: string): Page {
+  return { url, title, domain };
+}
+
+/** Decodes { url, title, domain, latestUrl, latestTitle, latestDomain, connections } from a script reply. */
+function fanOutPage(reply: unknown[], at: number): FanOutPage {
+  const [u, t, d, lu, lt, ld, connections] = reply.slice(at, at + 7) as [string, string, string, string, string, string, string[]];
+  return { page: page(u, t, d), latest: page(lu, lt, ld), ownConnections: connections };
+}
+
 /**
  * All presence state in Redis. Each state change of one user is a single
  * script call (one round trip); reads over many users are one pipeline per
- * hash slot, sent in parallel.
+ * hash slot, sent in parallel. Connection failures and timeouts surface as
+ * ServiceUnavailableError; anything else (a broken script) as itself.
  */
 export class PresenceStore {
+  private readonly scripts: Record<ScriptName, ScriptCommand>;
+  private readonly budget: [number, number, number];
+  private readonly fanOutBudget: [number, number, number];
+
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: KeySpace,
-    private readonly timings: StoreTimings,
+    private readonly settings: StoreSettings,
   ) {
     for (const [name, lua] of Object.entries(SCRIPTS)) {
       if (!(name in redis)) redis.defineCommand(name, { lua });
     }
+    const commands = redis as unknown as Record<ScriptName, ScriptCommand>;
+    this.scripts = Object.fromEntries(
+      Object.keys(SCRIPTS).map((name) => [name, commands[name as ScriptName].bind(redis)]),
+    ) as Record<ScriptName, ScriptCommand>;
+    const { limits } = settings;
+    this.budget = [limits.messagesPerWindow, limits.messageWindowMs, limits.floodCloseAfter];
+    this.fanOutBudget = [limits.fanOutIntervalMs, limits.fanOutIntervalMs * limits.fanOutBurst, settings.pushLeaseMs];
   }
 
-  private script(name: ScriptName): ScriptCommand {
-    return (this.redis as unknown as Record<ScriptName, ScriptCommand>)[name].bind(this.redis);
+  /** Every call goes through here: typed outages, and a bounded wait where the client has none of its own. */
+  private call<T>(pending: Promise<T>): Promise<T> {
+    const deadline = this.settings.commandDeadlineMs;
+    if (!deadline) return pending.catch(outage);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('Command timed out')), deadline);
+    });
+    return Promise.race([pending, expired])
+      .catch(outage)
+      .finally(() => clearTimeout(timer));
+  }
+
+  private run(name: ScriptName, numKeys: number, ...args: (string | number)[]): Promise<unknown> {
+    return this.call(this.scripts[name](numKeys, ...args));
   }
 
   private userKeys(userId: string): [string, string, string] {
@@ -89,57 +178,112 @@ export class PresenceStore {
 
   /** Registers a connection and marks the user active now. Resolves true when the user came online. */
   async connect(userId: string, connectionId: string, connectedAt: number, now: number): Promise<boolean> {
-    const expiresAt = connectedAt + this.timings.connectionMaxAgeMs;
-    const result = await this.script('presenceConnect')(
-      3,
-      ...this.userKeys(userId),
-      userId,
-      connectionId,
-      now,
-      expiresAt,
-      this.timings.pageTtlMs,
-    );
+    const expiresAt = connectedAt + this.settings.connectionMaxAgeMs;
+    const result = await this.run('presenceConnect', 3, ...this.userKeys(userId), userId, connectionId, now, expiresAt, this.settings.pageTtlMs);
     return result === 1;
   }
 
-  /** Refreshes the user's activity. False when the connection is not registered (timed out or closed). */
-  async heartbeat(userId: string, connectionId: string, now: number): Promise<boolean> {
-    const result = await this.script('presenceHeartbeat')(3, ...this.userKeys(userId), userId, connectionId, now, this.timings.pageTtlMs);
-    return result === 1;
-  }
-
-  async updatePage(userId: string, connectionId: string, now: number, page: Page): Promise<PageUpdateResult | null> {
-    const result = (await this.script('presenceUpdatePage')(
-      3,
-      ...this.userKeys(userId),
-      userId,
-      connectionId,
-      now,
-      page.url,
-      page.title,
-      page.domain,
-      this.timings.pageTtlMs,
-    )) as [string, string, string, string[]] | null;
-    if (!result) return null;
-    const [url, title, domain, ownConnections] = result;
-    return { latest: { url, title, domain }, ownConnections };
-  }
-
-  /** Removes one connection; resolves true only when that made the user go offline. */
-  async disconnect(userId: string, connectionId: string, now: number): Promise<boolean> {
+  /** Refreshes the user's activity and counts the message. 'stale' when the connection is not registered (timed out or closed). */
+  async heartbeat(userId: string, connectionId: string, now: number): Promise<MessageVerdict | 'stale'> {
     const shard = this.keys.shardOf(userId);
-    const result = await this.script('presenceDisconnect')(
+    const result = (await this.run(
+      'presenceHeartbeat',
+      3,
+      this.keys.status(shard),
+      this.keys.connections(userId, shard),
+      this.keys.messageCount(userId, connectionId, shard),
+      userId,
+      connectionId,
+      now,
+      ...this.budget,
+    )) as number;
+    return VERDICTS[result] ?? 'stale';
+  }
+
+  /** Counts a message no other script handles (frames no route matched) against its connection's budget. */
+  async countMessage(userId: string, connectionId: string): Promise<MessageVerdict> {
+    const result = (await this.run('presenceCountMessage', 1, this.keys.messageCount(userId, connectionId), ...this.budget)) as number;
+    return VERDICTS[result]!;
+  }
+
+  async updatePage(userId: string, connectionId: string, now: number, visible: Page): Promise<PageUpdateResult> {
+    const shard = this.keys.shardOf(userId);
+    const reply = (await this.run(
+      'presenceUpdatePage',
+      5,
+      this.keys.status(shard),
+      this.keys.connections(userId, shard),
+      this.keys.page(userId, shard),
+      this.keys.messageCount(userId, connectionId, shard),
+      this.keys.deferred(shard),
+      userId,
+      connectionId,
+      now,
+      visible.url,
+      visible.title,
+      visible.domain,
+      this.settings.pageTtlMs,
+      ...this.budget,
+      ...this.fanOutBudget,
+    )) as unknown[];
+    const verdict = VERDICTS[reply[0] as number];
+    if (!verdict) return { stored: false, verdict: 'stale' };
+    if (verdict === 'closed') return { stored: false, verdict };
+    const [, push, lu, lt, ld, connections] = reply as [number, number, string, string, string, string[]];
+    return { stored: true, verdict, fanOut: push === 1 ? { page: visible, latest: page(lu, lt, ld), ownConnections: connections } : null };
+  }
+
+  /**
+   * Gives back the push lease after a fan-out. Resolves the page to push next when a newer one was
+   * stored meanwhile and `mayPushAgain` and the budget allow it (the caller then holds the lease again).
+   */
+  async releasePush(userId: string, now: number, mayPushAgain: boolean): Promise<FanOutPage | null> {
+    const shard = this.keys.shardOf(userId);
+    const reply = (await this.run(
+      'presenceReleasePush',
       4,
       this.keys.status(shard),
       this.keys.connections(userId, shard),
       this.keys.page(userId, shard),
+      this.keys.deferred(shard),
+      userId,
+      now,
+      ...this.fanOutBudget,
+      mayPushAgain ? 1 : 0,
+    )) as unknown[];
+    return reply[0] === 1 ? fanOutPage(reply, 1) : null;
+  }
+
+  /** Claims deferred fan-outs of one shard whose time has come (the sweep flushes them). */
+  async claimDeferred(shard: number, now: number, limit: number): Promise<DeferredFanOut[]> {
+    const deferred = this.keys.deferred(shard);
+    const due = await this.call(this.redis.zrangebyscore(deferred, '-inf', now, 'LIMIT', 0, limit));
+    if (due.length === 0) return [];
+    const keys = [this.keys.status(shard), deferred];
+    for (const userId of due) keys.push(this.keys.connections(userId, shard), this.keys.page(userId, shard));
+    const [interval, , leaseMs] = this.fanOutBudget;
+    const claimed = (await this.run('presenceClaimDeferred', keys.length, ...keys, now, interval, leaseMs, ...due)) as unknown[][];
+    return claimed.map((reply) => ({ userId: reply[0] as string, ...fanOutPage(reply, 1) }));
+  }
+
+  /** Removes one connection; tells whether that made the user go offline (or the user was unknown: data lost). */
+  async disconnect(userId: string, connectionId: string, now: number): Promise<DisconnectResult> {
+    const shard = this.keys.shardOf(userId);
+    const result = await this.run(
+      'presenceDisconnect',
+      6,
+      this.keys.status(shard),
+      this.keys.connections(userId, shard),
+      this.keys.page(userId, shard),
       this.keys.lastSeen(shard),
+      this.keys.pending(shard),
+      this.keys.deferred(shard),
       userId,
       connectionId,
       now,
-      this.timings.lastSeenRetentionMs,
+      this.settings.lastSeenRetentionMs,
     );
-    return result === 1;
+    return result === 1 ? 'went-offline' : result === 2 ? 'was-unknown' : 'still-online';
   }
 
   /**
@@ -154,7 +298,7 @@ export class PresenceStore {
       if (list) list.push(connectionId);
       else byUser.set(userId, [connectionId]);
     }
-    await Promise.all([...byUser].map(([userId, connectionIds]) => this.redis.zrem(this.keys.connections(userId), ...connectionIds)));
+    await this.call(Promise.all([...byUser].map(([userId, connectionIds]) => this.redis.zrem(this.keys.connections(userId), ...connectionIds))));
   }
 
   /** Live connection ids of those users who have any; offline users are simply absent. One script call per shard. */
@@ -162,7 +306,7 @@ export class PresenceStore {
     const connections = new Map<string, string[]>();
     await this.perShard(userIds, async (shard, ids) => {
       const keys = ids.map((userId) => this.keys.connections(userId, shard));
-      const flat = (await this.script('presenceLiveConnections')(keys.length, ...keys, now, ...ids)) as string[];
+      const flat = (await this.run('presenceLiveConnections', keys.length, ...keys, now, ...ids)) as string[];
       for (const [userId, joined] of pairsToMap(flat)) connections.set(userId, splitConnections(joined));
     });
     return connections;
@@ -173,7 +317,7 @@ export class PresenceStore {
     const presence = new Map<string, UserPresence>();
     await this.perShard(userIds, async (shard, ids) => {
       const keys = [this.keys.status(shard), this.keys.lastSeen(shard), ...ids.map((userId) => this.keys.page(userId, shard))];
-      const flat = (await this.script('presenceSnapshot')(keys.length, ...keys, ...ids)) as string[];
+      const flat = (await this.run('presenceSnapshot', keys.length, ...keys, ...ids)) as string[];
       ids.forEach((userId, i) => {
         const [lastActive, lastSeen, u, t, d, lu, lt, ld] = flat.slice(i * 8, i * 8 + 8);
         const online = lastActive !== '';
@@ -192,42 +336,44 @@ export class PresenceStore {
   // --- timeout sweep -------------------------------------------------------
 
   async staleCandidates(shard: number, cutoff: number, limit: number): Promise<string[]> {
-    return this.redis.zrangebyscore(this.keys.status(shard), '-inf', cutoff, 'LIMIT', 0, limit);
+    return this.call(this.redis.zrangebyscore(this.keys.status(shard), '-inf', cutoff, 'LIMIT', 0, limit));
   }
 
   /**
    * Atomically claims those candidates that are still stale and returns every
-   * user of the shard awaiting notification (this claim's and any left by a
-   * failed earlier attempt) with the connections they had.
+   * user of the shard awaiting notification (this claim's, any left by a
+   * failed earlier attempt, and users whose $disconnect could not tell their
+   * friends) with the connections they had.
    */
   async claimStale(shard: number, candidates: readonly string[], cutoff: number, now: number): Promise<Map<string, string[]>> {
-    const keys = [this.keys.status(shard), this.keys.lastSeen(shard), this.keys.pending(shard)];
+    const keys = [this.keys.status(shard), this.keys.lastSeen(shard), this.keys.pending(shard), this.keys.deferred(shard)];
     for (const userId of candidates) keys.push(this.keys.connections(userId, shard), this.keys.page(userId, shard));
-    const flat = (await this.script('presenceClaimStale')(
-      keys.length,
-      ...keys,
-      cutoff,
-      now,
-      this.timings.lastSeenRetentionMs,
-      ...candidates,
-    )) as string[];
+    const flat = (await this.run('presenceClaimStale', keys.length, ...keys, cutoff, now, this.settings.lastSeenRetentionMs, ...candidates)) as string[];
     return new Map([...pairsToMap(flat)].map(([userId, joined]) => [userId, splitConnections(joined)]));
   }
 
   async pending(shard: number): Promise<Map<string, string[]>> {
-    const entries = await this.redis.hgetall(this.keys.pending(shard));
+    const entries = await this.call(this.redis.hgetall(this.keys.pending(shard)));
     return new Map(Object.entries(entries).map(([userId, joined]) => [userId, splitConnections(joined)]));
   }
 
   /** Which of these users of one shard are online again (reconnected since they were claimed). */
   async onlineAmong(shard: number, userIds: readonly string[]): Promise<Set<string>> {
     if (userIds.length === 0) return new Set();
-    const scores = await this.redis.zmscore(this.keys.status(shard), ...userIds);
+    const scores = await this.call(this.redis.zmscore(this.keys.status(shard), ...userIds));
     return new Set(userIds.filter((_, i) => scores[i] !== null));
   }
 
-  async clearPending(shard: number, userIds: readonly string[]): Promise<void> {
-    if (userIds.length > 0) await this.redis.hdel(this.keys.pending(shard), ...userIds);
+  /** Clears pending entries whose friends were told, unless a newer claim replaced them meanwhile (compare-and-delete). */
+  async clearPending(shard: number, entries: ReadonlyMap<string, readonly string[]>): Promise<void> {
+    if (entries.size === 0) return;
+    const args = [...entries].flatMap(([userId, connections]) => [userId, connections.join(',')]);
+    await this.run('presenceClearPending', 1, this.keys.pending(shard), ...args);
+  }
+
+  /** Ends the pending entry a $disconnect left for the user, once their friends were told. */
+  friendsTold(userId: string): Promise<void> {
+    return this.clearPending(this.keys.shardOf(userId), new Map([[userId, []]]));
   }
 
   /**

@@ -16,6 +16,15 @@ export const hashCommands: CommandTable = {
       return added;
     },
   },
+  HSETNX: {
+    arity: 4,
+    handler: ([key, field, value], { store }) => {
+      const hash = store.hashForWrite(key!);
+      if (hash.has(field!)) return 0;
+      hash.set(field!, value!);
+      return 1;
+    },
+  },
   HGET: { arity: 3, handler: ([key, field], { store }) => store.hash(key!)?.get(field!) ?? null },
   HMGET: {
     arity: -3,

@@ -4,6 +4,7 @@ import { hashCommands } from './commands-hash';
 import { keyCommands } from './commands-keys';
 import { scriptCommands } from './commands-script';
 import { serverCommands } from './commands-server';
+import { stringCommands } from './commands-string';
 import { zsetCommands } from './commands-zset';
 
-export const COMMANDS: CommandTable = { ...serverCommands, ...keyCommands, ...zsetCommands, ...hashCommands, ...scriptCommands };
+export const COMMANDS: CommandTable = { ...serverCommands, ...keyCommands, ...zsetCommands, ...hashCommands, ...stringCommands, ...scriptCommands };

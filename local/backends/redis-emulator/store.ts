@@ -1,11 +1,11 @@
 /**
- * The keyspace: typed values (the project stores only sorted sets and hashes) and expiry times in
+ * The keyspace: typed values (the project stores sorted sets, hashes and counters) and expiry times in
  * epoch milliseconds. Expiry is lazy (a read of an expired key deletes it first, so no command ever sees
  * one) plus a periodic sweep (so keys nobody reads again do not pile up), as in Redis.
  */
 import { SortedSet } from './sorted-set';
 
-export type Value = { type: 'zset'; value: SortedSet } | { type: 'hash'; value: Map<string, string> };
+export type Value = { type: 'zset'; value: SortedSet } | { type: 'hash'; value: Map<string, string> } | { type: 'string'; value: string };
 export type ValueType = Value['type'];
 
 /** Thrown by commands; the executor turns it into an error reply. */
@@ -40,6 +40,16 @@ export class Store {
     return this.typed(key, 'hash')?.value;
   }
 
+  string(key: string): string | undefined {
+    return this.typed(key, 'string')?.value;
+  }
+
+  /** Replaces a string's value and keeps its expiry (as INCR does). */
+  setString(key: string, value: string): void {
+    this.typed(key, 'string');
+    this.values.set(key, { type: 'string', value });
+  }
+
   /** The sorted set at key, created empty when missing (a write will follow). */
   zsetForWrite(key: string): SortedSet {
     const existing = this.zset(key);
@@ -60,7 +70,7 @@ export class Store {
   /** Redis never keeps an empty collection: the key goes when its last element does. */
   dropIfEmpty(key: string): void {
     const value = this.values.get(key);
-    if (value && value.value.size === 0) this.delete(key);
+    if (value && value.type !== 'string' && value.value.size === 0) this.delete(key);
   }
 
   delete(key: string): boolean {
