@@ -51,7 +51,8 @@ export function localEnvironment(input: LocalEnvironmentInput): Record<string, s
     // Lambda runs Node 22; the SDK's "upgrade from Node 20" notice is noise for a local run.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   });
-  if (input.singleDatabaseConnection) env.PG_POOL_MAX = '1';
+  // One process serves every local connection (Lambda: one request per container), so the pool is larger; PGlite serves one session.
+  env.PG_POOL_MAX = input.singleDatabaseConnection ? '1' : input.inherited?.PG_POOL_MAX?.trim() || '4';
   if (input.logLevel) env.POWERTOOLS_LOG_LEVEL = input.logLevel;
   return { ...env, ...input.overrides };
 }

@@ -9,7 +9,7 @@
  *   <prefix>{<s>}:seen          ZSET userId -> went offline at (ms)  bounded retention
  *   <prefix>{<s>}:pending       HASH userId -> "conn1,conn2"         went offline, friends not yet told
  *   <prefix>{<s>}:deferred      ZSET userId -> due (ms)              fan-outs waiting for a token, a lease or the sweep
- *   <prefix>{<s>}:rate:<conn>   STRING message count                 the connection's budget window
+ *   <prefix>{<s>}:rate:<user>:<conn>  STRING message count           the connection's budget window
  */
 
 /** FNV-1a: stable across processes and languages, cheap, evenly spread for ids. */
@@ -62,7 +62,7 @@ export class KeySpace {
 
   /** In the slot of the connection's user, so a message's budget and its state change are one script. */
   messageCount(userId: string, connectionId: string, shard = this.shardOf(userId)): string {
-    return `${this.slot(shard)}:rate:${connectionId}`;
+    return `${this.slot(shard)}:rate:${userId}:${connectionId}`;
   }
 
   /** Groups user ids by shard, so multi-user reads can run one pipeline per slot. */

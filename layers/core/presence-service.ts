@@ -147,7 +147,7 @@ export class PresenceService {
   async disconnect(userId: string, connectionId: string): Promise<{ wentOffline: boolean }> {
     const now = this.now();
     const result = await this.store.disconnect(userId, connectionId, now);
-    const wentOffline = result !== 'still-online';
+    const wentOffline = result !== 'unchanged';
     if (wentOffline) {
       const { friendIds } = await this.directory.userContext(userId);
       await this.notifyFriends(friendIds, presenceTimeoutMessage(userId), now);

@@ -45,7 +45,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   }
   const { presence } = config;
   const redis = createRedisClient(config.redis);
-  const pool = createPool(config.postgres, config.awsRegion);
+  const pool = createPool(config.postgres, presence.retryAfterSeconds * 1000, config.awsRegion);
   const keys = new KeySpace(config.redis.keyPrefix, presence.statusShards);
   const store = new PresenceStore(redis, keys, {
     connectionMaxAgeMs: presence.connectionMaxAgeMs,

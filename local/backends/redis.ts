@@ -55,8 +55,8 @@ export function redisServerOnPath(): boolean {
   return probe.status === 0;
 }
 
-/** Resolves once `PING` answers `+PONG` on the port. */
-function ping(port: number): Promise<boolean> {
+/** Whether `PING` answers `+PONG` on the loopback port (one plain socket, nothing left behind). */
+export function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     const done = (ok: boolean) => {

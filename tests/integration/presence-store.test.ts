@@ -119,11 +119,11 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
     const u = user('u');
     await store.connect(u, 'old', clock, clock);
     await store.connect(u, 'new', clock, clock);
-    expect(await store.disconnect(u, 'old', clock)).toBe('still-online');
-    expect(await store.disconnect(u, 'old', clock)).toBe('still-online');
+    expect(await store.disconnect(u, 'old', clock)).toBe('unchanged');
+    expect(await store.disconnect(u, 'old', clock)).toBe('unchanged');
     expect((await store.snapshot([u])).get(u)!.online).toBe(true);
     expect(await store.disconnect(u, 'new', clock + 10)).toBe('went-offline');
-    expect(await store.disconnect(u, 'new', clock + 20)).toBe('still-online');
+    expect(await store.disconnect(u, 'new', clock + 20)).toBe('unchanged');
     expect((await store.snapshot([u])).get(u)).toMatchObject({ online: false, page: null, lastSeenAt: clock + 10 });
     // Pending until its friends were told, so a $disconnect that fails there is finished by the sweep.
     expect((await store.pending(keys.shardOf(u))).get(u)).toEqual([]);
@@ -201,6 +201,83 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
     expect(pending.has(refreshed)).toBe(false);
     expect((await store.snapshot([stale])).get(stale)).toMatchObject({ online: false, lastSeenAt: clock });
     for (const shard of shards) await store.clearPending(shard, new Map([[stale, ['s1']]]));
+  });
+
+  describe('budgets', () => {
+    const tight = () =>
+      new PresenceStore(redis, keys, {
+        ...timings,
+        limits: { messagesPerWindow: 2, messageWindowMs: 300, floodCloseAfter: 2, fanOutBurst: 1, fanOutIntervalMs: MINUTE },
+      });
+
+    it('counts messages per connection in a window: over, closing, closed; then a new window', async () => {
+      const budgeted = tight();
+      const u = user('flood');
+      await budgeted.connect(u, 'c1', clock, clock);
+      const verdicts = [];
+      for (let i = 0; i < 5; i++) verdicts.push(await budgeted.heartbeat(u, 'c1', clock + i));
+      expect(verdicts).toEqual(['ok', 'ok', 'limited', 'close', 'closed']);
+      expect((await budgeted.snapshot([u])).get(u)!.lastActiveAt).toBe(clock + 3); // a dropped message changes nothing
+      expect(await budgeted.countMessage(u, 'other')).toBe('ok'); // per connection
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      expect(await budgeted.heartbeat(u, 'c1', clock + 10)).toBe('ok');
+    });
+
+    it('holds one push lease per user: a page stored meanwhile is sent by the release, latest only', async () => {
+      const u = user('lease');
+      await store.connect(u, 'c1', clock, clock);
+      const first = await store.updatePage(u, 'c1', clock, page('https://example.com/1'));
+      expect(first.stored && first.fanOut?.page.url).toBe('https://example.com/1');
+      for (const n of [2, 3]) {
+        const later = await store.updatePage(u, 'c1', clock + n, page(`https://example.com/${n}`));
+        expect(later).toEqual({ stored: true, verdict: 'ok', fanOut: null });
+      }
+      const next = await store.releasePush(u, clock + 5, true);
+      expect(next).toMatchObject({ page: page('https://example.com/3'), ownConnections: ['c1'] });
+      expect(await store.releasePush(u, clock + 6, true)).toBeNull();
+      expect(await store.claimDeferred(keys.shardOf(u), clock + 60 * MINUTE, 100)).toEqual([]);
+    });
+
+    it('lets the sweep finish a fan-out whose pusher died, once its lease has expired', async () => {
+      const u = user('died');
+      const shard = keys.shardOf(u);
+      await store.connect(u, 'c1', clock, clock);
+      await store.updatePage(u, 'c1', clock, page('https://example.com/1')); // takes the lease, never releases
+      await store.updatePage(u, 'c1', clock + 1, page('https://example.com/2'));
+      const mine = (claimed: { userId: string }[]) => claimed.filter((entry) => entry.userId === u);
+      expect(mine(await store.claimDeferred(shard, clock + 1000, 100))).toEqual([]);
+      const claimed = mine(await store.claimDeferred(shard, clock + timings.pushLeaseMs + 1, 100));
+      expect(claimed).toEqual([{ userId: u, page: page('https://example.com/2'), latest: page('https://example.com/2'), ownConnections: ['c1'] }]);
+      expect(await store.releasePush(u, clock + timings.pushLeaseMs + 2, false)).toBeNull();
+      expect(mine(await store.claimDeferred(shard, clock + 10 * timings.pushLeaseMs, 100))).toEqual([]);
+    });
+
+    it('defers pages over the fan-out budget (due at once) and drops users who went offline', async () => {
+      const budgeted = tight();
+      const [u, gone] = [user('over'), user('gone')];
+      for (const id of [u, gone]) {
+        await budgeted.connect(id, 'c1', clock, clock);
+        const first = await budgeted.updatePage(id, 'c1', clock, page('https://example.com/1'));
+        expect(first.stored && first.fanOut).not.toBeNull();
+        expect(await budgeted.releasePush(id, clock, true)).toBeNull();
+        expect(await budgeted.updatePage(id, 'c1', clock + 1, page('https://example.com/2'))).toEqual({ stored: true, verdict: 'ok', fanOut: null });
+      }
+      await budgeted.disconnect(gone, 'c1', clock + 2);
+      await budgeted.friendsTold(gone);
+      const claimed = [keys.shardOf(u), keys.shardOf(gone)].flatMap((shard) => [shard]);
+      const flushed = [];
+      for (const shard of new Set(claimed)) flushed.push(...(await budgeted.claimDeferred(shard, clock + 3, 100)));
+      expect(flushed.filter((entry) => entry.userId === u || entry.userId === gone).map((entry) => [entry.userId, entry.page.url])).toEqual([
+        [u, 'https://example.com/2'],
+      ]);
+    });
+
+    it('tells a disconnect of a user Redis knows nothing about (its data was lost) from a repeated one', async () => {
+      const u = user('lost');
+      expect(await store.disconnect(u, 'c1', clock)).toBe('was-unknown');
+      expect(await store.disconnect(u, 'c1', clock + 1)).toBe('unchanged');
+      await store.friendsTold(u);
+    });
   });
 
   describe('service and sweeper on this topology', () => {

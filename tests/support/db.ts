@@ -27,8 +27,8 @@ export interface SeedUser {
   profileImageExtension?: string | null;
 }
 
-/** A pg Pool on the per-run test database. Remember `await pool.end()` in afterAll. */
-export function createPool(config: Omit<PoolConfig, 'connectionString'> = {}): Pool {
+/** A pg Pool on the per-run test database (or the suite database given). Remember `await pool.end()` in afterAll. */
+export function createPool(config: PoolConfig = {}): Pool {
   const pool = new Pool({ connectionString: databaseUrl(), max: 5, connectionTimeoutMillis: 5000, ...config });
   pool.on('error', () => undefined); // idle client errors (e.g. server restart) must not crash the worker
   return pool;

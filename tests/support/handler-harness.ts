@@ -29,6 +29,14 @@ export interface WebSocketResult {
 
 let messageCounter = 0;
 
+/** Where the handlers would connect by default; a suite may route them elsewhere (e.g. through a fault proxy). */
+export interface HarnessBackends {
+  databaseUrl: string;
+  redisUrl: string;
+}
+
+type HarnessEnv = Record<string, string> | ((defaults: HarnessBackends) => Record<string, string>);
+
 /**
  * Runs the real handlers in-process against real Redis, real PostgreSQL and
  * a real HTTP management API, with API Gateway-shaped events from events/.
@@ -38,9 +46,12 @@ export class HandlerHarness {
   private sink?: ManagementApiServer;
   private handlers = new Map<string, Handler>();
 
+  /** The suite's own database, reachable directly (seeding, assertions) whatever the handlers go through. */
+  databaseUrl = '';
+
   constructor(
     readonly suite: string,
-    private readonly env: Record<string, string> = {},
+    private readonly env: HarnessEnv = {},
   ) {}
 
   get keyPrefix(): string {
@@ -50,6 +61,8 @@ export class HandlerHarness {
   async start(): Promise<this> {
     this.sink = await startManagementApi(this.connections);
     const databaseUrl = await useSuiteDatabase(this.suite);
+    this.databaseUrl = databaseUrl;
+    const env = typeof this.env === 'function' ? this.env({ databaseUrl, redisUrl: redisUrl() }) : this.env;
     Object.assign(process.env, {
       REDIS_URL: redisUrl(),
       REDIS_KEY_PREFIX: this.keyPrefix,
@@ -60,7 +73,7 @@ export class HandlerHarness {
       AWS_SECRET_ACCESS_KEY: 'local-test',
       FRIEND_CACHE_TTL_SECONDS: '0',
       STATUS_SHARDS: '4',
-      ...this.env,
+      ...env,
     });
     return this;
   }

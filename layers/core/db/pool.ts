@@ -41,13 +41,18 @@ export interface QueryPool {
  * or the network drops is discarded instead of crashing the process, and failures that are outages
  * become ServiceUnavailableError. Every query here is a read, so one lost connection (a terminated
  * backend, a failover, an idle timeout while the container was frozen) is retried once at once.
+ * After an outage, queries fail at once for `retryAfterMs` instead of each waiting out a timeout:
+ * callers serve what they have cached, and a request never waits on two doomed queries in a row.
  */
 export class BoundedPool implements QueryPool {
+  private failingUntil = 0;
+
   constructor(
     /** The pg pool itself, for instrumentation (benchmarks count its connects). */
     readonly pool: Pool,
     private readonly size: number,
     private readonly maxWaiting: number,
+    private readonly retryAfterMs: number,
   ) {
     pool.on('error', (error) => {
       // An idle pooled connection failed; pg-pool has already discarded it.
@@ -56,6 +61,9 @@ export class BoundedPool implements QueryPool {
   }
 
   async query<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>> {
+    if (Date.now() < this.failingUntil) {
+      throw new ServiceUnavailableError('postgres', new Error('PostgreSQL failed moments ago; not asked again yet'));
+    }
     const saturated = this.pool.idleCount === 0 && this.pool.totalCount >= this.size;
     if (saturated && this.pool.waitingCount >= this.maxWaiting) {
       throw new ServiceUnavailableError('postgres', new Error(`${this.pool.waitingCount} queries already wait for a connection`));
@@ -63,12 +71,18 @@ export class BoundedPool implements QueryPool {
     try {
       return await this.pool.query<R>(text, values);
     } catch (error) {
-      if (!isLostConnection(error)) throw classify(error);
+      if (!isLostConnection(error)) throw this.classify(error);
       logger.warn('PostgreSQL connection lost during a query; retrying once', { error: (error as Error).message });
       return this.pool.query<R>(text, values).catch((retryError: unknown) => {
-        throw classify(retryError);
+        throw this.classify(retryError);
       });
     }
+  }
+
+  private classify(error: unknown): unknown {
+    if (!isPostgresOutage(error)) return error;
+    this.failingUntil = Date.now() + this.retryAfterMs;
+    return new ServiceUnavailableError('postgres', error);
   }
 
   end(): Promise<void> {
@@ -76,11 +90,8 @@ export class BoundedPool implements QueryPool {
   }
 }
 
-function classify(error: unknown): unknown {
-  return isPostgresOutage(error) ? new ServiceUnavailableError('postgres', error) : error;
-}
-
-export function createPool(config: PostgresConfig, region?: string): BoundedPool {
+/** `retryAfterMs`: after an outage, how long queries fail at once before PostgreSQL is asked again. */
+export function createPool(config: PostgresConfig, retryAfterMs: number, region?: string): BoundedPool {
   const common: PoolConfig = {
     max: config.poolMax,
     idleTimeoutMillis: 60_000,
@@ -102,5 +113,5 @@ export function createPool(config: PostgresConfig, region?: string): BoundedPool
         user: config.user,
         password: config.passwordSecretArn ? secretPassword(config.passwordSecretArn, region, config.connectTimeoutMs) : undefined,
       });
-  return new BoundedPool(pool, config.poolMax, config.maxWaiting);
+  return new BoundedPool(pool, config.poolMax, config.maxWaiting, retryAfterMs);
 }

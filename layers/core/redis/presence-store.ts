@@ -57,7 +57,7 @@ export type PageUpdateResult =
   /** Stored. `fanOut` is set when this call holds the user's push lease and must push (then release). */
   | { stored: true; verdict: Exclude<MessageVerdict, 'closed'>; fanOut: FanOutPage | null };
 
-export type DisconnectResult = 'still-online' | 'went-offline' | 'was-unknown';
+export type DisconnectResult = 'unchanged' | 'went-offline' | 'was-unknown';
 
 /** A deferred fan-out the sweep claimed: push it, then release it. */
 export interface DeferredFanOut extends FanOutPage {
@@ -283,7 +283,7 @@ export class PresenceStore {
       now,
       this.settings.lastSeenRetentionMs,
     );
-    return result === 1 ? 'went-offline' : result === 2 ? 'was-unknown' : 'still-online';
+    return result === 1 ? 'went-offline' : result === 2 ? 'was-unknown' : 'unchanged';
   }
 
   /**

@@ -28,13 +28,13 @@ end
 /**
  * Per-user fan-out budget (GCRA: a burst of capacity / interval fan-outs, then one per interval),
  * kept in the page hash as 'ft' (the theoretical arrival time). → the new value when a token is
- * available now, else false and the time the next one is.
+ * available now, else false.
  */
 const FAN_OUT_BUDGET = `
 local function fanOutToken(ft, now, interval, capacity)
   local tat = math.max(tonumber(ft) or 0, now) + interval
-  if tat - now <= capacity then return tat, now end
-  return false, tat - capacity
+  if tat - now <= capacity then return tat end
+  return false
 end
 `;
 
@@ -77,9 +77,9 @@ return messageBudget(KEYS[1], tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]))
  * Stores the (privacy-filtered) page at once, whatever the budgets say, and decides whether this
  * update may fan out now. At most one fan-out per user is in flight (the push lease 'pl'), so friends
  * receive a user's pages in order; a page stored while another is being pushed, or over a budget, is
- * marked pending ('pd') and the user queued in the shard's deferred set, from which the pusher's
- * release or the next sweep sends the latest page, never an intermediate one. The deferred entry of a
- * push in flight is its lease's expiry, so a pusher that dies is finished by the sweep.
+ * marked pending ('pd') and the user queued in the shard's deferred set (due now), from which the
+ * pusher's release or the next sweep sends the latest page, never an intermediate one. The deferred
+ * entry of a push in flight is due when its lease expires, so a pusher that dies is finished by the sweep.
  * KEYS: status, conn, page, rate, deferred
  * ARGV: userId, connectionId, now, url, title, domain, pageTtlMs, messageLimit, messageWindowMs, floodCloseAfter,
  *       fanOutIntervalMs, fanOutCapacityMs, leaseMs
@@ -106,13 +106,11 @@ local due = now
 if lease > now then
   due = lease
 elseif verdict == 1 then
-  local tat, nextToken = fanOutToken(state[4], now, tonumber(ARGV[11]), tonumber(ARGV[12]))
+  local tat = fanOutToken(state[4], now, tonumber(ARGV[11]), tonumber(ARGV[12]))
   if tat then
     push = 1
     redis.call('HSET', KEYS[3], 'ft', tat, 'pl', now + tonumber(ARGV[13]), 'pd', '0')
     redis.call('ZADD', KEYS[5], now + tonumber(ARGV[13]), ARGV[1])
-  else
-    due = nextToken
   end
 end
 if push == 0 then
@@ -139,11 +137,11 @@ if state[1] ~= '1' or not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
   redis.call('ZREM', KEYS[4], ARGV[1])
   return { 0 }
 end
-local tat, nextToken = false, now
-if ARGV[6] == '1' then tat, nextToken = fanOutToken(state[2], now, tonumber(ARGV[3]), tonumber(ARGV[4])) end
+local tat = false
+if ARGV[6] == '1' then tat = fanOutToken(state[2], now, tonumber(ARGV[3]), tonumber(ARGV[4])) end
 if not tat then
   redis.call('HDEL', KEYS[3], 'pl')
-  redis.call('ZADD', KEYS[4], nextToken, ARGV[1])
+  redis.call('ZADD', KEYS[4], now, ARGV[1])
   return { 0 }
 end
 redis.call('HSET', KEYS[3], 'ft', tat, 'pl', now + tonumber(ARGV[5]), 'pd', '0')
@@ -154,7 +152,8 @@ return { 1, state[3] or '', state[4] or '', state[5] or '', state[6] or '', stat
 
 /**
  * The sweep's half of deferred fan-outs: takes the push lease of deferred users whose time has come
- * (and a fan-out token, even on credit, so a flooding user keeps paying), and returns their latest
+ * (and a fan-out token, on credit if need be: a flooding user keeps paying, and the sweep's own
+ * schedule bounds how often it flushes one user), and returns their latest
  * page. Offline users and users without a page leave the set; users another pusher holds are looked
  * at again when that lease ends. Claimed users stay in the set until released (their lease's expiry),
  * so a sweep that dies after the claim is finished by a later one.
