@@ -178,7 +178,7 @@ function subString(value: unknown): string | undefined {
 describe('template.yaml', () => {
   describe('SAM schema', () => {
     const schemaFile = findSchema();
-    // The schema ships beside the repository (../shared/schemas); a missing schema is a failure, not a skip.
+    // The repository ships the schema (schemas/sam.schema.json); a missing schema is a failure, not a skip.
     it('finds the SAM schema', () => {
       expect(schemaFile ?? `not found at ${schemaPath()} (set SAM_SCHEMA_PATH)`).toMatch(/sam\.schema\.json$/);
     });
@@ -197,6 +197,15 @@ describe('template.yaml', () => {
       const result = validate(broken);
       expect(result.valid).toBe(false);
       expect(result.errors).toContain('Resources.ConnectFunction.Properties: unknown property "Hndler"');
+    });
+
+    // cfn-lint 1.58 and the SAM transform both accept this one (checked by hand, README "Template checks").
+    it('reports a misspelled property of the REST Cognito authorizer', () => {
+      const broken = JSON.parse(JSON.stringify(template)) as CfnTemplate;
+      const authorizer = obj(obj(obj(props('RestApi').Auth).Authorizers).CognitoAuthorizer);
+      const restApi = broken.Resources.RestApi?.Properties as J;
+      (obj(obj(restApi.Auth).Authorizers) as J).CognitoAuthorizer = { ...authorizer, Identity: { Heder: 'Authorization' } };
+      expect(validate(broken).valid).toBe(false);
     });
   });
 
