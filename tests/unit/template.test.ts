@@ -305,6 +305,61 @@ describe('template.yaml', () => {
     });
   });
 
+  describe('parameters', () => {
+    const parameters = Object.entries(template.Parameters ?? {});
+    /** CloudFormation matches AllowedPattern against the whole value (each item of a CommaDelimitedList). */
+    const accepts = (name: string, value: string | number): boolean => {
+      const p = obj(template.Parameters?.[name]);
+      const values = p.Type === 'CommaDelimitedList' ? String(value).split(',') : [value];
+      return values.every((item) => {
+        if (p.AllowedValues !== undefined && !list(p.AllowedValues).map(String).includes(String(item))) return false;
+        if (p.AllowedPattern !== undefined && !new RegExp(String(p.AllowedPattern)).test(String(item))) return false;
+        if (p.MinLength !== undefined && String(item).length < Number(p.MinLength)) return false;
+        if (p.MaxLength !== undefined && String(item).length > Number(p.MaxLength)) return false;
+        if (p.Type === 'Number' && !/^-?\d+(\.\d+)?$/.test(String(item))) return false;
+        if (p.MinValue !== undefined && Number(item) < Number(p.MinValue)) return false;
+        if (p.MaxValue !== undefined && Number(item) > Number(p.MaxValue)) return false;
+        return true;
+      });
+    };
+
+    it.each(parameters)('%s has a description and constraints that reject malformed values', (name, p) => {
+      expect(typeof p.Description === 'string' && p.Description.length > 10).toBe(true);
+      if (p.Type === 'String' || p.Type === 'CommaDelimitedList') {
+        expect(`${name}: ${p.AllowedPattern !== undefined || p.AllowedValues !== undefined}`).toBe(`${name}: true`);
+      } else if (p.Type === 'Number') {
+        expect(`${name}: ${(p.MinValue !== undefined && p.MaxValue !== undefined) || p.AllowedValues !== undefined}`).toBe(`${name}: true`);
+      } else {
+        expect(String(p.Type)).toMatch(/^List<AWS::EC2::[\w:]+>$/); // validated by CloudFormation against the account
+      }
+      if (p.AllowedPattern !== undefined) {
+        expect(String(p.AllowedPattern)).toMatch(/^\^.*\$$/);
+        expect(typeof p.ConstraintDescription).toBe('string');
+      }
+      if (p.Default !== undefined) expect(`${name} default ${String(p.Default)}: ${accepts(name, p.Default as string)}`).toBe(`${name} default ${String(p.Default)}: true`);
+    });
+
+    it.each([
+      ['StageName', ['prod', 'dev_2', 'a-b'], ['', 'prod stage', 'x'.repeat(129)]],
+      ['CognitoUserPoolId', ['us-east-1_AbCdEf123', 'eu-west-2_x'], ['us-east-1', 'us-east-1_Ab-c', `us-east-1_${'a'.repeat(50)}`]],
+      ['CognitoClientIds', ['1example23456789', 'abc,def'], ['abc,', 'a b', "abc,d'e"]],
+      ['UserIdClaim', ['sub', 'custom:user_id', 'cognito:username'], ['', 'a b', 'a/b']],
+      ['RedisHost', ['presence.abc123.use1.cache.amazonaws.com', '10.0.0.5', 'redis'], ['', 'redis://x', 'x:6379', '-x', 'x.']],
+      ['PostgresHost', ['db.cluster-abc.us-east-1.rds.amazonaws.com'], ['postgres://db', 'db:5432', 'db/x']],
+      ['PostgresDatabase', ['postgres', 'user_service'], ['1db', 'a b', 'x'.repeat(64)]],
+      ['PostgresUser', ['presence_ro'], ['', 'a;b']],
+      ['PostgresPasswordSecretArn', ['arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1a2b-AbCdEf'], ['my-secret', 'arn:aws:secretsmanager:us-east-1:1234:secret:x']],
+      ['SweepScheduleExpression', ['rate(1 minute)', 'rate(5 minutes)', 'rate(2 hours)', 'cron(0/2 * * * ? *)'], ['rate(1 minutes)', 'rate(0 minutes)', 'rate(5 minute)', 'every minute', 'at(2030-01-01T00:00:00)']],
+      ['CorsAllowOrigin', ['*', 'https://chat.example.com', 'http://localhost:3000'], ['', 'https://a.com/path', "https://a.com'", 'a.com', '*,https://a.com']],
+      ['RedisPort', [6379, 1, 65535], [0, 65536, 'x']],
+      ['LogRetentionDays', [30, 3653], [0, 31]],
+    ] as const)('%s accepts well-formed values and rejects malformed ones', (name, good, bad) => {
+      expect(template.Parameters?.[name]).toBeDefined();
+      for (const value of good) expect(`${value}: ${accepts(name, value)}`).toBe(`${value}: true`);
+      for (const value of bad) expect(`${value}: ${accepts(name, value)}`).toBe(`${value}: false`);
+    });
+  });
+
   describe('references and paths', () => {
     const parameters = new Set(Object.keys(template.Parameters ?? {}));
 
