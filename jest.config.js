@@ -6,7 +6,7 @@ const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es
 // CommonJS sandbox refuses: let swc turn both into plain CommonJS for jest.
 const common = {
   testEnvironment: 'node',
-  modulePathIgnorePatterns: ['<rootDir>/.aws-sam/'],
+  modulePathIgnorePatterns: ['<rootDir>/.aws-sam/', '<rootDir>/.venv-tools/'],
   transform: { '^.+\\.(ts|js|mjs)$': swc },
   transformIgnorePatterns: ['/node_modules/(?!(@middy|wasmoon)/)'],
 };
