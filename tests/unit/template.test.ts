@@ -223,9 +223,25 @@ describe('template.yaml', () => {
       expect(handler.slice(0, handler.lastIndexOf('.'))).toBe(basename(String(list(build.EntryPoints)[0]), '.ts'));
     });
 
-    it('runs every function on nodejs22.x/arm64 with the runtime dependencies layer, in the VPC', () => {
+    it('names the runtime once, in Globals, and the layer is built for the same one', () => {
       const globals = obj(template.Globals?.Function);
-      expect(globals.Runtime).toBe('nodejs22.x');
+      expect(globals.Runtime).toBe('nodejs24.x');
+      expect(obj(resources.RuntimeDependenciesLayer?.Metadata).BuildMethod).toBe(globals.Runtime);
+      expect(props('RuntimeDependenciesLayer').CompatibleRuntimes).toBeUndefined();
+      // Every value (not comment) naming a Node.js runtime: Globals.Function.Runtime and the layer's BuildMethod.
+      expect([...templateText.matchAll(/^\s*([\w-]+):\s*\[?\s*(nodejs[\d.]+x)/gm)].map((m) => `${m[1]}: ${m[2]}`)).toEqual([
+        'Runtime: nodejs24.x',
+        'BuildMethod: nodejs24.x',
+      ]);
+    });
+
+    it('trusts the Amazon CA bundle, which Node.js 20+ runtimes no longer load by default (RDS TLS)', () => {
+      const variables = obj(obj(obj(template.Globals?.Function).Environment).Variables);
+      expect(variables.NODE_EXTRA_CA_CERTS).toBe('/var/runtime/ca-cert.pem');
+    });
+
+    it('runs every function on arm64 with the runtime dependencies layer, in the VPC', () => {
+      const globals = obj(template.Globals?.Function);
       expect(globals.Architectures).toEqual(['arm64']);
       expect(globals.Layers).toEqual([{ Ref: 'RuntimeDependenciesLayer' }]);
       expect(globals.VpcConfig).toEqual({ SubnetIds: { Ref: 'SubnetIds' }, SecurityGroupIds: { Ref: 'SecurityGroupIds' } });
@@ -264,11 +280,10 @@ describe('template.yaml', () => {
     const layerDir = join(ROOT, String(layer.ContentUri));
     const layerPackage = JSON.parse(readFileSync(join(layerDir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
 
-    it('is a nodejs22.x layer built from layers/runtime', () => {
+    it('is an npm layer built from layers/runtime', () => {
       expect(resources.RuntimeDependenciesLayer?.Type).toBe('AWS::Serverless::LayerVersion');
       expect(layer.ContentUri).toBe('layers/runtime');
-      expect(layer.CompatibleRuntimes).toEqual(['nodejs22.x']);
-      expect(obj(resources.RuntimeDependenciesLayer?.Metadata).BuildMethod).toBe('nodejs22.x');
+      expect(String(obj(resources.RuntimeDependenciesLayer?.Metadata).BuildMethod)).toMatch(/^nodejs\d+\.x$/);
     });
 
     // Bundles leave every npm package external (Packages: external), so each one must be in the layer.
