@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.aws-sam/', '.local/', '.tmp*/', 'coverage/', 'layers/runtime/', 'local/public/'] },
+  { ignores: ['node_modules/', '.aws-sam/', '.venv-tools/', '.local/', '.tmp*/', 'coverage/', 'layers/runtime/', 'local/public/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,12 +1,12 @@
 /** Unit tests are pure logic; integration tests talk to real Redis and PostgreSQL. */
-// The AWS SDK's notice that future releases need Node 22 is noise in test output (Lambda runs nodejs22.x).
+// The AWS SDK's notice that future releases need Node 22 is noise in test output (Lambda runs nodejs24.x).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }];
 // @middy/core ships only ES modules, and wasmoon loads its WASM glue with import('module'), which jest's
 // CommonJS sandbox refuses: let swc turn both into plain CommonJS for jest.
 const common = {
   testEnvironment: 'node',
-  modulePathIgnorePatterns: ['<rootDir>/.aws-sam/'],
+  modulePathIgnorePatterns: ['<rootDir>/.aws-sam/', '<rootDir>/.venv-tools/'],
   transform: { '^.+\\.(ts|js|mjs)$': swc },
   transformIgnorePatterns: ['/node_modules/(?!(@middy|wasmoon)/)'],
 };

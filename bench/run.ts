@@ -91,7 +91,7 @@ function configureEnv(sinkEndpoint: string): void {
     // A scheduled run stops taking batches after 45 s and leaves the rest to the next run; the
     // benchmark times a whole sweep, however long it takes.
     SWEEP_TIME_BUDGET_SECONDS: '900',
-    // Lambda runs nodejs22.x; here, on Node 20, the SDK would print its Node 22 notice once per container.
+    // Lambda runs nodejs24.x; here, on Node 20, the SDK would print its Node 22 notice once per container.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   });
 }

@@ -48,7 +48,7 @@ export function localEnvironment(input: LocalEnvironmentInput): Record<string, s
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     CONNECTION_MAX_AGE_SECONDS: String(input.connectionMaxAgeSeconds),
-    // Lambda runs Node 22; the SDK's "upgrade from Node 20" notice is noise for a local run.
+    // Lambda runs Node 24; the SDK's "upgrade from Node 20" notice is noise for a local run.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   });
   // One process serves every local connection (Lambda: one request per container), so the pool is larger; PGlite serves one session.

@@ -4,8 +4,10 @@
  *   npm run validate:template            # template.yaml of this repository
  *   SAM_SCHEMA_PATH=/x/sam.schema.json npm run validate:template
  *
- * The schema is not vendored: it lives in the shared folder beside the repository
- * (`<repo>/../shared/schemas/sam.schema.json`), or wherever SAM_SCHEMA_PATH points.
+ * The schema is the repository's copy (schemas/sam.schema.json, see schemas/README.md), or wherever
+ * SAM_SCHEMA_PATH points. It runs without Python, in `npm test` too, and catches misspelled properties
+ * of SAM resources that neither cfn-lint nor the SAM transform reports (e.g. inside an Api `Auth`
+ * authorizer); cfn-lint and `sam validate` cover the rest (README "Template checks").
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -15,10 +17,10 @@ import { loadTemplate, type CfnTemplate } from './cfn-yaml';
 export const REPO_ROOT = resolve(__dirname, '..');
 export const DEFAULT_TEMPLATE_PATH = resolve(REPO_ROOT, 'template.yaml');
 
-/** SAM_SCHEMA_PATH if set, else `<repo>/../shared/schemas/sam.schema.json`. Never checks existence. */
+/** SAM_SCHEMA_PATH if set, else the repository's `schemas/sam.schema.json`. Never checks existence. */
 export function schemaPath(env: Record<string, string | undefined> = process.env, repoRoot = REPO_ROOT): string {
   const override = env.SAM_SCHEMA_PATH?.trim();
-  return override ? resolve(override) : resolve(repoRoot, '..', 'shared', 'schemas', 'sam.schema.json');
+  return override ? resolve(override) : resolve(repoRoot, 'schemas', 'sam.schema.json');
 }
 
 /** The schema path when the file exists, otherwise undefined. */
@@ -29,10 +31,7 @@ export function findSchema(env: Record<string, string | undefined> = process.env
 
 export class SchemaNotFoundError extends Error {
   constructor(path: string) {
-    super(
-      `SAM schema not found at ${path}. Put a copy of shared/ beside the repository ` +
-        '(<repo>/../shared/schemas/sam.schema.json) or set SAM_SCHEMA_PATH to the schema file.',
-    );
+    super(`SAM schema not found at ${path} (the repository ships schemas/sam.schema.json; SAM_SCHEMA_PATH overrides it).`);
     this.name = 'SchemaNotFoundError';
   }
 }
@@ -145,7 +144,7 @@ function main(): void {
   try {
     const result = validateTemplateFile(templatePath, samSchemaPath);
     if (result.valid) {
-      console.log('template.yaml is valid against the SAM schema');
+      console.log(`${templatePath} is valid against the SAM schema`);
       return;
     }
     console.error(`${templatePath} is NOT valid against the SAM schema (${samSchemaPath}):`);

@@ -20,8 +20,10 @@ export const INFRASTRUCTURE_VARIABLES = new Set([
   'PG_SSL',
   'COGNITO_USER_POOL_ID',
   'WEBSOCKET_MANAGEMENT_ENDPOINT',
-  // Process-level in Lambda; meaningless for handlers loaded into this process.
+  // Process-level in Lambda (read once at process start; the CA bundle path exists only there);
+  // meaningless for handlers loaded into this process.
   'NODE_OPTIONS',
+  'NODE_EXTRA_CA_CERTS',
 ]);
 
 function variablesOf(environment: CfnValue | undefined): Record<string, CfnValue> {

@@ -34,7 +34,8 @@ export function readFunctions(template: CfnTemplate, rootDir: string): Map<strin
     if (typeof entry !== 'string' || typeof handler !== 'string') {
       throw new Error(`template.yaml: ${logicalId} needs Metadata.BuildProperties.EntryPoints[0] and Properties.Handler`);
     }
-    const codeUri = typeof properties.CodeUri === 'string' ? properties.CodeUri : '.';
+    const codeUri = properties.CodeUri ?? globals.CodeUri ?? '.';
+    if (typeof codeUri !== 'string') throw new Error(`template.yaml: ${logicalId} needs a literal CodeUri (its own or Globals.Function)`);
     functions.set(logicalId, {
       logicalId,
       arn: localFunctionArn(logicalId),

@@ -36,6 +36,7 @@ describe('readStack (template.yaml is the only routing table)', () => {
     expect(stack.functions.get('ConnectFunction')?.entryFile).toMatch(/handlers\/connect\.ts$/);
     expect(stack.environment.values).not.toHaveProperty('REDIS_HOST');
     expect(stack.environment.values).not.toHaveProperty('COGNITO_USER_POOL_ID');
+    expect(stack.environment.values).not.toHaveProperty('NODE_EXTRA_CA_CERTS'); // /var/runtime exists only on Lambda
     expect(stack.environment.values.JWT_CLIENT_IDS).toBe('client');
   });
 

@@ -1,0 +1,347 @@
+/**
+ * Checks what `sam build` produced, i.e. what `sam deploy` would upload, and prints the bundle sizes:
+ *
+ *   npm run build && npm run check:build
+ *   npm run check:build -- --build-dir .aws-sam/build --forbid @aws-sdk/client-apigatewaymanagementapi
+ *
+ * - Every function of template.yaml is in the built template, its CodeUri is a directory of the build
+ *   (not the sources), and its Handler `<file>.<export>` names a bundle Lambda's Node.js runtime would
+ *   load (`<file>.js`, `.mjs` or `.cjs`) that exports that name, with a source map beside it.
+ * - A bundle holds only our own code: no npm package is bundled, and every package it requires at runtime
+ *   is installed in one of the function's built layers (`<layer>/nodejs/node_modules`, /opt/nodejs/... on
+ *   Lambda). `--forbid <package>` (repeatable) fails when any bundle bundles or requires that package.
+ * - Each built layer has every dependency of its package.json installed at the pinned version.
+ * - Every local CodeUri/ContentUri/DefinitionUri of the built template resolves from the build directory.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { bundledPackages, exportsName, requiredPackages, type SourceMap } from './bundle-inspection';
+import { loadTemplate, type CfnTemplate, type CfnValue } from './cfn-yaml';
+
+export const REPO_ROOT = resolve(__dirname, '..');
+
+export interface FunctionReport {
+  logicalId: string;
+  handler: string;
+  /** Handler file relative to the build directory. */
+  handlerFile?: string;
+  bundleBytes: number;
+  mapBytes: number;
+  bundled: string[];
+  required: string[];
+}
+
+export interface LayerReport {
+  logicalId: string;
+  /** nodejs/node_modules relative to the build directory. */
+  modulesDir: string;
+  packages: number;
+  bytes: number;
+}
+
+export interface BuildReport {
+  buildDir: string;
+  functions: FunctionReport[];
+  layers: LayerReport[];
+  problems: string[];
+}
+
+export interface CheckOptions {
+  /** The source template, to make sure every function was built. */
+  sourceTemplatePath?: string;
+  /** Packages no bundle may bundle or require. */
+  forbid?: string[];
+}
+
+type Props = Record<string, CfnValue>;
+
+function record(value: unknown): Props {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Props) : {};
+}
+
+function isDirectory(path: string): boolean {
+  return existsSync(path) && statSync(path).isDirectory();
+}
+
+function fileSize(path: string): number {
+  return existsSync(path) ? statSync(path).size : 0;
+}
+
+function treeStats(dir: string): { bytes: number; files: number } {
+  let bytes = 0;
+  let files = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      const inner = treeStats(path);
+      bytes += inner.bytes;
+      files += inner.files;
+    } else if (entry.isFile()) {
+      bytes += statSync(path).size;
+      files += 1;
+    }
+  }
+  return { bytes, files };
+}
+
+/** Top-level packages of a node_modules directory (`name` and `@scope/name`). */
+function installedPackages(modulesDir: string): string[] {
+  if (!isDirectory(modulesDir)) return [];
+  return readdirSync(modulesDir)
+    .filter((name) => !name.startsWith('.'))
+    .flatMap((name) => (name.startsWith('@') ? readdirSync(join(modulesDir, name)).map((inner) => `${name}/${inner}`) : [name]));
+}
+
+/** A path of the built template that must stay inside the build directory: the built artifacts. */
+function builtDir(buildDir: string, uri: CfnValue | undefined, what: string, problems: string[]): string | undefined {
+  if (typeof uri !== 'string') {
+    problems.push(`${what} is ${JSON.stringify(uri)}, not a directory of the build`);
+    return undefined;
+  }
+  const dir = resolve(buildDir, uri);
+  if (isAbsolute(uri) || !dir.startsWith(buildDir + sep)) {
+    problems.push(`${what} "${uri}" is not a directory inside ${buildDir}: sam deploy would upload the sources`);
+    return undefined;
+  }
+  if (!isDirectory(dir)) {
+    problems.push(`${what} "${uri}" does not exist in ${buildDir}`);
+    return undefined;
+  }
+  return dir;
+}
+
+/** The files Lambda's Node.js runtime tries for Handler `path/file.export`, in order. */
+export function handlerCandidates(codeDir: string, handler: string): string[] {
+  const dot = handler.lastIndexOf('.');
+  if (dot <= 0) return [];
+  const modulePath = join(codeDir, handler.slice(0, dot));
+  return ['.js', '.mjs', '.cjs'].map((ext) => modulePath + ext);
+}
+
+function checkLayer(buildDir: string, logicalId: string, properties: Props, problems: string[]): LayerReport | undefined {
+  const dir = builtDir(buildDir, properties.ContentUri, `${logicalId}.ContentUri`, problems);
+  if (!dir) return undefined;
+  const modulesDir = join(dir, 'nodejs', 'node_modules');
+  const manifestPath = join(dir, 'nodejs', 'package.json');
+  if (!existsSync(manifestPath) || !isDirectory(modulesDir)) {
+    problems.push(
+      `${logicalId}: no nodejs/package.json and nodejs/node_modules in ${relative(buildDir, dir)} (Lambda loads layer packages from /opt/nodejs/node_modules)`,
+    );
+    return undefined;
+  }
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { dependencies?: Record<string, string> };
+  for (const [name, wanted] of Object.entries(manifest.dependencies ?? {})) {
+    const installedManifest = join(modulesDir, name, 'package.json');
+    if (!existsSync(installedManifest)) {
+      problems.push(`${logicalId}: dependency ${name} is not installed`);
+      continue;
+    }
+    const { version } = JSON.parse(readFileSync(installedManifest, 'utf8')) as { version?: string };
+    if (/^\d+\.\d+\.\d+/.test(wanted) && version !== wanted)
+      problems.push(`${logicalId}: ${name} is ${version}, package.json pins ${wanted}`);
+  }
+  const stats = treeStats(modulesDir);
+  return { logicalId, modulesDir: relative(buildDir, modulesDir), packages: installedPackages(modulesDir).length, bytes: stats.bytes };
+}
+
+function listOf(value: CfnValue | undefined): CfnValue[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function layerRefs(value: CfnValue | undefined): string[] {
+  return listOf(value).flatMap((item) => {
+    const ref = record(item).Ref;
+    return typeof ref === 'string' ? [ref] : [];
+  });
+}
+
+function checkFunction(
+  buildDir: string,
+  template: CfnTemplate,
+  logicalId: string,
+  layers: Map<string, LayerReport>,
+  forbid: string[],
+  problems: string[],
+): FunctionReport {
+  const globals = record(template.Globals?.Function);
+  const own = record(template.Resources[logicalId]?.Properties);
+  // SAM Globals: a function's own scalar values win; lists such as Layers are added to the global ones.
+  const properties: Props = { ...globals, ...own, Layers: [...listOf(globals.Layers), ...listOf(own.Layers)] };
+  const handler = typeof properties.Handler === 'string' ? properties.Handler : '';
+  const report: FunctionReport = { logicalId, handler, bundleBytes: 0, mapBytes: 0, bundled: [], required: [] };
+  const codeDir = builtDir(buildDir, properties.CodeUri, `${logicalId}.CodeUri`, problems);
+  if (!codeDir) return report;
+  const candidates = handlerCandidates(codeDir, handler);
+  if (candidates.length === 0) {
+    problems.push(`${logicalId}: Handler "${handler}" must look like <file>.<export>`);
+    return report;
+  }
+  const file = candidates.find((candidate) => existsSync(candidate));
+  if (!file) {
+    problems.push(
+      `${logicalId}: Handler "${handler}" does not resolve: none of ${candidates.map((c) => relative(buildDir, c)).join(', ')} exists`,
+    );
+    return report;
+  }
+  report.handlerFile = relative(buildDir, file);
+  report.bundleBytes = fileSize(file);
+  report.mapBytes = fileSize(`${file}.map`);
+  const bundle = readFileSync(file, 'utf8');
+  const exportName = handler.slice(handler.lastIndexOf('.') + 1);
+  if (!exportsName(bundle, exportName)) problems.push(`${logicalId}: ${report.handlerFile} does not export "${exportName}"`);
+
+  report.required = requiredPackages(bundle);
+  if (!existsSync(`${file}.map`)) {
+    problems.push(`${logicalId}: no source map ${report.handlerFile}.map (set Sourcemap: true; stack traces and this check need it)`);
+  } else {
+    report.bundled = bundledPackages(JSON.parse(readFileSync(`${file}.map`, 'utf8')) as SourceMap);
+  }
+  if (report.bundled.length > 0) {
+    problems.push(
+      `${logicalId}: bundles npm code (${report.bundled.join(', ')}); every npm package must come from the layer (Packages: external)`,
+    );
+  }
+
+  const layerIds = layerRefs(properties.Layers);
+  const available = new Set<string>();
+  for (const id of layerIds) {
+    const layer = layers.get(id);
+    if (!layer) {
+      problems.push(`${logicalId}: layer ${id} is not a built AWS::Serverless::LayerVersion of this template`);
+      continue;
+    }
+    for (const name of installedPackages(join(buildDir, layer.modulesDir))) available.add(name);
+  }
+  const missing = report.required.filter((name) => !available.has(name));
+  if (missing.length > 0) {
+    problems.push(
+      `${logicalId}: requires ${missing.join(', ')}, which no layer of the function installs (${layerIds.join(', ') || 'no layers'})`,
+    );
+  }
+  for (const name of forbid) {
+    if (report.bundled.includes(name) || report.required.includes(name)) problems.push(`${logicalId}: uses forbidden package ${name}`);
+  }
+  return report;
+}
+
+/** Every local artifact path the built template names (CodeUri, ContentUri, DefinitionUri) must exist. */
+function checkArtifactPaths(buildDir: string, template: CfnTemplate, problems: string[]): void {
+  for (const [logicalId, resource] of Object.entries(template.Resources)) {
+    const properties = record(resource.Properties);
+    for (const key of ['CodeUri', 'ContentUri', 'DefinitionUri']) {
+      const uri = properties[key];
+      if (typeof uri !== 'string' || /^s3:\/\//.test(uri)) continue;
+      if (!existsSync(resolve(buildDir, uri))) problems.push(`${logicalId}.${key} "${uri}" does not exist relative to ${buildDir}`);
+    }
+  }
+}
+
+export function checkBuild(buildDir: string, options: CheckOptions = {}): BuildReport {
+  const dir = resolve(buildDir);
+  const problems: string[] = [];
+  const report: BuildReport = { buildDir: dir, functions: [], layers: [], problems };
+  const templatePath = join(dir, 'template.yaml');
+  if (!existsSync(templatePath)) {
+    problems.push(`${templatePath} does not exist: run \`npm run build\` (sam build) first`);
+    return report;
+  }
+  const template = loadTemplate(templatePath);
+  const ofType = (type: string) => Object.keys(template.Resources).filter((id) => template.Resources[id]?.Type === type);
+
+  if (options.sourceTemplatePath) {
+    const source = loadTemplate(options.sourceTemplatePath);
+    const built = new Set(ofType('AWS::Serverless::Function'));
+    for (const [id, resource] of Object.entries(source.Resources)) {
+      if (resource.Type === 'AWS::Serverless::Function' && !built.has(id))
+        problems.push(`${id} is in ${options.sourceTemplatePath} but not in the build`);
+    }
+  }
+
+  const layers = new Map<string, LayerReport>();
+  for (const id of ofType('AWS::Serverless::LayerVersion')) {
+    const layer = checkLayer(dir, id, record(template.Resources[id]?.Properties), problems);
+    if (layer) {
+      layers.set(id, layer);
+      report.layers.push(layer);
+    }
+  }
+  for (const id of ofType('AWS::Serverless::Function')) {
+    report.functions.push(checkFunction(dir, template, id, layers, options.forbid ?? [], problems));
+  }
+  if (report.functions.length === 0) problems.push('the built template has no AWS::Serverless::Function');
+  checkArtifactPaths(dir, template, problems);
+  return report;
+}
+
+function kib(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+/** The size table printed after every build check. */
+export function formatReport(report: BuildReport): string {
+  const header = ['function', 'handler file', 'bundle', 'source map', 'packages from the layer'];
+  const rows = report.functions.map((fn) => [
+    fn.logicalId,
+    fn.handlerFile ?? '-',
+    kib(fn.bundleBytes),
+    kib(fn.mapBytes),
+    fn.required.join(', '),
+  ]);
+  const widths = header.map((title, col) => Math.max(title.length, ...rows.map((row) => row[col]?.length ?? 0)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, col) =>
+        col === 2 || col === 3 ? cell.padStart(widths[col] ?? 0) : col === cells.length - 1 ? cell : cell.padEnd(widths[col] ?? 0),
+      )
+      .join('  ');
+  const out = [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)];
+  const total = report.functions.reduce((sum, fn) => sum + fn.bundleBytes, 0);
+  out.push('', `${report.functions.length} bundles, ${kib(total)} in total (source maps not counted)`);
+  for (const layer of report.layers) {
+    out.push(
+      `${layer.logicalId}: ${layer.packages} packages in ${layer.modulesDir}, ${(layer.bytes / 1024 / 1024).toFixed(1)} MiB unzipped`,
+    );
+  }
+  return out.join('\n');
+}
+
+interface Args {
+  buildDir: string;
+  forbid: string[];
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { buildDir: join(REPO_ROOT, '.aws-sam', 'build'), forbid: [] };
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    const value = argv[i + 1];
+    if ((arg === '--build-dir' || arg === '--forbid') && value) {
+      if (arg === '--build-dir') args.buildDir = resolve(process.cwd(), value);
+      else args.forbid.push(value);
+      i += 1;
+    } else {
+      throw new Error(`usage: npm run check:build -- [--build-dir DIR] [--forbid PACKAGE ...] (got "${arg}")`);
+    }
+  }
+  return args;
+}
+
+function main(): void {
+  try {
+    const args = parseArgs(process.argv.slice(2));
+    const report = checkBuild(args.buildDir, { sourceTemplatePath: join(REPO_ROOT, 'template.yaml'), forbid: args.forbid });
+    if (report.functions.length > 0) console.log(formatReport(report));
+    if (report.problems.length > 0) {
+      console.error(`\nThe build in ${relative(process.cwd(), report.buildDir) || '.'} is not deployable:`);
+      for (const problem of report.problems) console.error(`  - ${problem}`);
+      process.exitCode = 1;
+      return;
+    }
+    console.log(`\nThe build in ${relative(process.cwd(), report.buildDir) || '.'} is what sam deploy will upload: all checks passed.`);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exitCode = 1;
+  }
+}
+
+if (require.main === module) main();

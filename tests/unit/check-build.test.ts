@@ -1,0 +1,205 @@
+/**
+ * scripts/check-build.ts and scripts/bundle-inspection.ts against real esbuild output: each test builds a
+ * small `sam build`-shaped directory (built template, function bundle + source map, layer node_modules)
+ * in a temporary folder, with the same esbuild options the template's functions use.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build, type BuildOptions } from 'esbuild';
+import { bundledPackages, exportsName, packageOf, requiredPackages } from '../../scripts/bundle-inspection';
+import { checkBuild, formatReport, handlerCandidates } from '../../scripts/check-build';
+
+let root: string;
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'presence-check-build-'));
+});
+
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+function write(path: string, content: string | object): void {
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+}
+
+interface Fixture {
+  /** The function's source (an ES module in TypeScript). */
+  source?: string;
+  esbuild?: Partial<BuildOptions>;
+  handler?: string;
+  codeUri?: string;
+  layerDependencies?: Record<string, string>;
+  installed?: Record<string, string>;
+}
+
+let counter = 0;
+
+/** A source tree and its `sam build`-shaped output; returns the build directory. */
+async function fixture(options: Fixture = {}): Promise<string> {
+  const dir = join(root, `case-${(counter += 1)}`);
+  write(join(dir, 'src', 'lib.ts'), 'export const greet = (name: string): string => `hello ${name}`;\n');
+  write(join(dir, 'src', 'node_modules', 'left-pad-ish', 'index.js'), 'module.exports = (s) => " " + s;\n');
+  write(
+    join(dir, 'src', 'fn.ts'),
+    options.source ??
+      "import Redis from 'ioredis';\nimport { createHash } from 'node:crypto';\nimport { greet } from './lib';\n" +
+        'export const handler = async () => ({ body: greet(String(Redis)), hash: createHash("sha1").digest("hex") });\n',
+  );
+  const buildDir = join(dir, 'build');
+  await build({
+    entryPoints: [join(dir, 'src', 'fn.ts')],
+    outdir: join(buildDir, 'Fn'),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'es2022',
+    minify: true,
+    sourcemap: true,
+    packages: 'external',
+    logLevel: 'silent',
+    ...options.esbuild,
+  });
+  const dependencies = options.layerDependencies ?? { ioredis: '5.9.3' };
+  write(join(buildDir, 'Layer', 'nodejs', 'package.json'), { name: 'layer', dependencies });
+  for (const [name, version] of Object.entries(options.installed ?? dependencies)) {
+    write(join(buildDir, 'Layer', 'nodejs', 'node_modules', name, 'package.json'), { name, version });
+  }
+  write(join(buildDir, 'machine.asl.json'), { StartAt: 'A', States: { A: { Type: 'Pass', End: true } } });
+  write(join(buildDir, 'template.yaml'), {
+    Transform: 'AWS::Serverless-2016-10-31',
+    Globals: { Function: { Runtime: 'nodejs24.x', CodeUri: 'src', Layers: [{ Ref: 'Layer' }] } },
+    Resources: {
+      Layer: { Type: 'AWS::Serverless::LayerVersion', Properties: { ContentUri: 'Layer' } },
+      Fn: { Type: 'AWS::Serverless::Function', Properties: { CodeUri: options.codeUri ?? 'Fn', Handler: options.handler ?? 'fn.handler' } },
+      Machine: { Type: 'AWS::Serverless::StateMachine', Properties: { DefinitionUri: 'machine.asl.json' } },
+    },
+  });
+  return buildDir;
+}
+
+describe('bundle inspection', () => {
+  it.each([
+    ['ioredis', 'ioredis'],
+    ['@aws-sdk/client-sfn', '@aws-sdk/client-sfn'],
+    ['@aws-lambda-powertools/logger/middleware', '@aws-lambda-powertools/logger'],
+    ['lodash/fp/map', 'lodash'],
+    ['./lib', undefined],
+    ['/abs/path', undefined],
+    ['@scope', undefined],
+  ])('packageOf(%s) = %s', (specifier, name) => {
+    expect(packageOf(specifier)).toBe(name);
+  });
+
+  it('lists the packages a bundle requires, without Node built-ins or relative files', () => {
+    const bundle =
+      'var a=require("ioredis"),b=require("node:http"),c=require("fs"),d=require(\'@middy/core\'),e=require("./x");import("pg/lib/x");';
+    expect(requiredPackages(bundle)).toEqual(['@middy/core', 'ioredis', 'pg']);
+  });
+
+  it('lists the packages whose code a source map says was bundled', () => {
+    const map = {
+      sources: [
+        '../../src/fn.ts',
+        '../../node_modules/ioredis/built/index.js',
+        '../../node_modules/@smithy/core/dist/x.js',
+        'C:\\a\\node_modules\\pg\\lib\\y.js',
+      ],
+    };
+    expect(bundledPackages(map)).toEqual(['@smithy/core', 'ioredis', 'pg']);
+  });
+
+  it('recognises the exports of esbuild CommonJS and ESM output', async () => {
+    for (const format of ['cjs', 'esm'] as const) {
+      for (const minify of [true, false]) {
+        const result = await build({
+          stdin: { contents: 'const impl = async () => 1; export const handler = impl; export const other = 2;', loader: 'ts' },
+          bundle: true,
+          platform: 'node',
+          format,
+          minify,
+          write: false,
+          logLevel: 'silent',
+        });
+        const text = result.outputFiles[0]?.text ?? '';
+        expect(`${format}/${minify}: ${exportsName(text, 'handler')}`).toBe(`${format}/${minify}: true`);
+        expect(`${format}/${minify}: ${exportsName(text, 'handlr')}`).toBe(`${format}/${minify}: false`);
+      }
+    }
+  });
+
+  it('resolves a Handler to the files Lambda tries, in order', () => {
+    expect(handlerCandidates('/b/Fn', 'fn.handler')).toEqual(['/b/Fn/fn.js', '/b/Fn/fn.mjs', '/b/Fn/fn.cjs']);
+    expect(handlerCandidates('/b/Fn', 'handler')).toEqual([]);
+  });
+});
+
+describe('checkBuild', () => {
+  it('accepts a deployable build and reports sizes and layer packages', async () => {
+    const report = checkBuild(await fixture());
+    expect(report.problems).toEqual([]);
+    expect(report.functions).toEqual([
+      expect.objectContaining({ logicalId: 'Fn', handlerFile: 'Fn/fn.js', bundled: [], required: ['ioredis'] }),
+    ]);
+    expect(report.functions[0]?.bundleBytes).toBeGreaterThan(0);
+    expect(report.functions[0]?.mapBytes).toBeGreaterThan(0);
+    expect(report.layers).toEqual([expect.objectContaining({ logicalId: 'Layer', modulesDir: 'Layer/nodejs/node_modules', packages: 1 })]);
+    expect(formatReport(report)).toMatch(/Fn\s+Fn\/fn\.js\s+[\d.]+ KiB\s+[\d.]+ KiB\s+ioredis/);
+  });
+
+  it('fails when the Handler names an export the bundle lacks', async () => {
+    expect(checkBuild(await fixture({ handler: 'fn.main' })).problems).toEqual(['Fn: Fn/fn.js does not export "main"']);
+  });
+
+  it('fails when the Handler names a file the build lacks', async () => {
+    expect(checkBuild(await fixture({ handler: 'connect.handler' })).problems).toEqual([
+      'Fn: Handler "connect.handler" does not resolve: none of Fn/connect.js, Fn/connect.mjs, Fn/connect.cjs exists',
+    ]);
+  });
+
+  it('fails when CodeUri is not a directory of the build (sam deploy would upload the sources)', async () => {
+    const buildDir = await fixture({ codeUri: '../src' });
+    expect(checkBuild(buildDir).problems).toEqual([
+      `Fn.CodeUri "../src" is not a directory inside ${buildDir}: sam deploy would upload the sources`,
+    ]);
+  });
+
+  it('fails when a required package is in no layer of the function', async () => {
+    const problems = checkBuild(await fixture({ layerDependencies: { pg: '8.23.1' } })).problems;
+    expect(problems).toEqual(['Fn: requires ioredis, which no layer of the function installs (Layer)']);
+  });
+
+  it('fails when a layer dependency is missing or not at its pinned version', async () => {
+    const problems = checkBuild(
+      await fixture({ layerDependencies: { ioredis: '5.9.3', pg: '8.23.1' }, installed: { ioredis: '5.9.2' } }),
+    ).problems;
+    expect(problems).toEqual(['Layer: ioredis is 5.9.2, package.json pins 5.9.3', 'Layer: dependency pg is not installed']);
+  });
+
+  it('fails when a bundle contains npm code', async () => {
+    const source = "import pad from 'left-pad-ish';\nexport const handler = async () => pad('x');\n";
+    const problems = checkBuild(await fixture({ source, esbuild: { packages: undefined } })).problems;
+    expect(problems).toEqual(['Fn: bundles npm code (left-pad-ish); every npm package must come from the layer (Packages: external)']);
+  });
+
+  it('fails without a source map', async () => {
+    const problems = checkBuild(await fixture({ esbuild: { sourcemap: false } })).problems;
+    expect(problems).toEqual(['Fn: no source map Fn/fn.js.map (set Sourcemap: true; stack traces and this check need it)']);
+  });
+
+  it('fails when a bundle uses a forbidden package', async () => {
+    expect(checkBuild(await fixture(), { forbid: ['ioredis', 'pg'] }).problems).toEqual(['Fn: uses forbidden package ioredis']);
+  });
+
+  it('fails when a function of the source template was not built, or nothing was built', async () => {
+    const buildDir = await fixture();
+    const source = join(buildDir, '..', 'source-template.yaml');
+    write(source, { Resources: { Fn: { Type: 'AWS::Serverless::Function' }, Other: { Type: 'AWS::Serverless::Function' } } });
+    expect(checkBuild(buildDir, { sourceTemplatePath: source }).problems).toEqual([`Other is in ${source} but not in the build`]);
+    expect(checkBuild(join(buildDir, 'nope')).problems).toEqual([
+      `${join(buildDir, 'nope', 'template.yaml')} does not exist: run \`npm run build\` (sam build) first`,
+    ]);
+  });
+});
