@@ -48,11 +48,12 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     pageTtlMs: presence.connectionMaxAgeMs + presence.timeoutMs,
   });
   const directory = new PostgresFriendDirectory(pool, presence.friendCacheTtlMs);
-  const gateway =
-    options.gateway ??
-    (config.managementEndpoint
-      ? ApiGatewayConnectionGateway.create(config.managementEndpoint, config.awsRegion, presence.pushConcurrency)
-      : pushDisabled);
+  // Created here, so closed here; an injected gateway belongs to its caller.
+  const ownGateway =
+    !options.gateway && config.managementEndpoint
+      ? ApiGatewayConnectionGateway.create(config.managementEndpoint, config.awsRegion, presence.pushConcurrency, presence.pushTimeoutMs)
+      : undefined;
+  const gateway = options.gateway ?? ownGateway ?? pushDisabled;
   const service = new PresenceService({ store, directory, gateway, settings: presence });
   const sweeper = new TimeoutSweeper({ store, directory, gateway, settings: presence });
   return {
@@ -63,7 +64,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     service,
     sweeper,
     async close() {
-      await Promise.allSettled([redis.quit(), pool.end()]);
+      await Promise.allSettled([redis.quit(), pool.end(), ownGateway?.client.close()]);
     },
   };
 }

@@ -49,6 +49,8 @@ const LAYER_EXTERNALS = [
   '@aws-lambda-powertools/logger',
   'tldts',
   'lru-cache',
+  'aws4',
+  'undici',
   '@aws-sdk/*',
 ];
 
