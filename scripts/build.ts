@@ -16,7 +16,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, extname, isAbsolute, join, relative, resolve } from 'node:path';
-import { build, type BuildOptions, type Loader } from 'esbuild';
+import { build, type BuildOptions, type Loader, type Metafile } from 'esbuild';
 import { loadTemplate, type CfnTemplate, type CfnValue } from './cfn-yaml';
 
 export const REPO_ROOT = resolve(__dirname, '..');
@@ -42,6 +42,26 @@ export interface BuiltFunction {
   handlerFile: string;
   bytes: number;
   mapBytes: number;
+  /** esbuild's metafile: every input bundled, and every import of the output (bundled or External). */
+  metafile: Metafile;
+}
+
+/** The npm packages a built function bundles (inputs under node_modules) or loads at runtime (External imports). */
+export function packagesUsed(metafile: Metafile): { bundled: string[]; external: string[] } {
+  const packageOf = (path: string): string => {
+    const parts = path.split('/');
+    return parts[0]?.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? path);
+  };
+  const bundled = new Set<string>();
+  for (const input of Object.keys(metafile.inputs)) {
+    const at = input.lastIndexOf('node_modules/');
+    if (at >= 0) bundled.add(packageOf(input.slice(at + 'node_modules/'.length)));
+  }
+  const external = new Set<string>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const imported of output.imports) if (imported.external && !imported.path.startsWith('node:')) external.add(packageOf(imported.path));
+  }
+  return { bundled: [...bundled].sort(), external: [...external].sort() };
 }
 
 export interface BuiltLayer {
@@ -194,7 +214,7 @@ export async function buildFunction(spec: FunctionSpec, outDir: string, logLevel
   rmSync(artifactsDir, { recursive: true, force: true });
   mkdirSync(artifactsDir, { recursive: true });
   const options = esbuildOptions(spec, artifactsDir);
-  await build({ ...options, logLevel });
+  const { metafile } = await build({ ...options, logLevel, metafile: true });
   const handlerFile = handlerCandidates(artifactsDir, spec.handler).find((candidate) => existsSync(candidate));
   if (!handlerFile) {
     throw new Error(
@@ -208,6 +228,7 @@ export async function buildFunction(spec: FunctionSpec, outDir: string, logLevel
     handlerFile,
     bytes: fileSize(handlerFile),
     mapBytes: fileSize(`${handlerFile}.map`),
+    metafile,
   };
 }
 

@@ -5,7 +5,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { buildAll, esbuildOptions, functionSpecs, handlerCandidates, type BuildAllResult } from '../../scripts/build';
+import { buildAll, esbuildOptions, functionSpecs, handlerCandidates, packagesUsed, type BuildAllResult } from '../../scripts/build';
 import { loadTemplate } from '../../scripts/cfn-yaml';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -101,6 +101,29 @@ describe('npm run build', () => {
     // Only our own code is bundled; every npm module comes from the layer (External) at runtime.
     const map = JSON.parse(readFileSync(`${file}.map`, 'utf8')) as { sources: string[] };
     expect(map.sources.filter((source) => source.includes('node_modules'))).toEqual([]);
+  });
+
+  // Pushes go through the lean SigV4 client (aws4 + undici); the SDK's Management API client must be in
+  // no bundle, neither bundled nor loaded from the layer.
+  it.each(specs.map((spec) => [spec.logicalId]))('%s: no AWS SDK Management API client, bundled or External (esbuild metafile)', (logicalId) => {
+    const built = result.functions.find((fn) => fn.logicalId === logicalId);
+    expect(built).toBeDefined();
+    const metafile = built!.metafile;
+    const inputs = Object.keys(metafile.inputs);
+    const imports = Object.values(metafile.outputs).flatMap((output) => output.imports.map((imported) => imported.path));
+    expect(inputs.filter((input) => input.includes('node_modules/@aws-sdk/client-apigatewaymanagementapi'))).toEqual([]);
+    expect(imports.filter((path) => path.startsWith('@aws-sdk/client-apigatewaymanagementapi'))).toEqual([]);
+    // The metafile does record External imports and our own sources, so the checks above can fail.
+    expect(inputs.some((input) => input.includes('layers/core/'))).toBe(true);
+    expect(packagesUsed(metafile).bundled).toEqual([]);
+    expect(packagesUsed(metafile).external).toEqual(expect.arrayContaining(['@middy/core']));
+  });
+
+  it('pushes through aws4 and undici from the layer in every function that pushes', () => {
+    for (const logicalId of ['UpdatePresenceFunction', 'SweepShardFunction', 'DisconnectFunction', 'HeartbeatFunction', 'DefaultFunction']) {
+      const built = result.functions.find((fn) => fn.logicalId === logicalId);
+      expect(`${logicalId}: ${packagesUsed(built!.metafile).external.join(' ')}`).toMatch(/ aws4 .*undici/);
+    }
   });
 
   it('copies the layer manifest to <layer>/nodejs/package.json', () => {
