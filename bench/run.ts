@@ -1,6 +1,6 @@
 /**
  * npm run bench [-- --smoke] [-- --profile] [-- --runs N] [-- --containers N] [-- --skip-sweep-large]
- * npm run bench -- --scenario <update-20|update-200|heartbeat|get-presence-200|sweep-1000> [--json]
+ * npm run bench -- --scenario <update-20|update-200|heartbeat|get-presence-200|sweep-1000|push-clients> [--json] [--profile]
  *
  * Drives the real handlers in-process with API Gateway-shaped events against
  * real Redis and real PostgreSQL (a dedicated database and key prefix), with
@@ -75,7 +75,7 @@ import {
 
 // --- options ----------------------------------------------------------------
 
-const NAMED = ['update-20', 'update-200', 'heartbeat', 'get-presence-200', 'sweep-1000'] as const;
+const NAMED = ['update-20', 'update-200', 'heartbeat', 'get-presence-200', 'sweep-1000', 'push-clients'] as const;
 type ScenarioName = (typeof NAMED)[number];
 
 const { values: options } = parseArgs({
@@ -476,6 +476,13 @@ const SCENARIOS: Record<ScenarioName, (b: Bench) => Promise<Measured>> = {
     const result = await sweep(b, 'a', SIZE.staleSmall);
     const [floor] = await load(b, [specs.clientAlone('floor')]);
     return { result, floor };
+  },
+  // The clients alone, taking turns: the lean client, the SDK's, the transport floor.
+  'push-clients': async (b) => {
+    const lean = { ...specs.clientAlone('lean'), onProfile: profileAs(b, 'lean client alone', 'lean-client') };
+    const [leanResult, sdk, floor] = await load(b, [lean, specs.clientAlone('sdk'), specs.clientAlone('floor')]);
+    log(`  SDK client alone: ${fmt(sdk!.postsPerSec)} posts/s, ${fmt(sdk!.benchCpuUsPerPush, 1)} µs per post in the handler process`);
+    return { result: leanResult!, floor };
   },
 };
 

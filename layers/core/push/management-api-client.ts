@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
 import { CredentialCache } from './credentials';
+import { Deadlines, type Expirable } from './deadlines';
 import { PushError, errorFromResponse, errorFromTransport } from './push-error';
 import { RetryStrategy } from './retry';
-import { EMPTY_BODY_SHA256, ExecuteApiSigner, sha256Hex } from './sigv4';
+import { EMPTY_BODY_SHA256, ExecuteApiSigner, sha256Hex, type SignedRequestHeaders } from './sigv4';
 
 export type DeliveryResult = 'sent' | 'gone';
 
@@ -40,6 +41,27 @@ export function encodeConnectionId(connectionId: string): string {
   return encodeURIComponent(connectionId).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
+/**
+ * The signed headers as undici takes them, less host and content-length: undici writes both itself
+ * with the very values that were signed (the pool's origin host, the body's length), and every
+ * header handed to it costs a validation per request.
+ */
+function wireHeaders(signed: SignedRequestHeaders): string[] {
+  const headers = [
+    'x-amz-date',
+    signed['x-amz-date']!,
+    'x-amz-content-sha256',
+    signed['x-amz-content-sha256']!,
+    'authorization',
+    signed.Authorization!,
+    'user-agent',
+    USER_AGENT,
+  ];
+  if (signed['content-type'] !== undefined) headers.push('content-type', signed['content-type']);
+  if (signed['x-amz-security-token'] !== undefined) headers.push('x-amz-security-token', signed['x-amz-security-token']);
+  return headers;
+}
+
 interface Answer {
   status: number;
   errorType: string | undefined;
@@ -58,33 +80,32 @@ class TimeoutError extends Error {
  * One response, through undici's native handler callbacks: no stream and no
  * parsed header object per request. Error answers only yield their status and
  * x-amzn-ErrorType; their bodies are read past, never kept or logged.
- * The attempt's deadline is a plain timer (undici's own timeouts tick at
- * about a second): it settles the attempt and aborts the request, or aborts
- * it as soon as it leaves the pool's queue.
+ * The attempt's deadline comes from the client's Deadlines (undici's own
+ * timeouts tick at about a second): it settles the attempt and aborts the
+ * request, or aborts it as soon as it leaves the pool's queue.
  */
-class AnswerHandler implements Dispatcher.DispatchHandler {
+class AnswerHandler implements Dispatcher.DispatchHandler, Expirable {
   private status = 0;
   private errorType: string | undefined;
   private chunks: Buffer[] | undefined;
   private abort: ((error?: Error) => void) | undefined;
-  private settled = false;
-  private readonly timer: NodeJS.Timeout;
+  settled = false;
 
   constructor(
     private readonly keepBody: boolean,
     private readonly resolve: (answer: Answer) => void,
     private readonly reject: (error: Error) => void,
-    timeoutMs: number,
-  ) {
-    this.timer = setTimeout(() => {
-      const error = new TimeoutError(timeoutMs);
-      this.fail(error);
-      this.abort?.(error);
-    }, timeoutMs);
+    private readonly timeoutMs: number,
+  ) {}
+
+  expire(): void {
+    const error = new TimeoutError(this.timeoutMs);
+    this.fail(error);
+    this.abort?.(error);
   }
 
   onConnect(abort: (error?: Error) => void): void {
-    if (this.settled) abort(new TimeoutError(0));
+    if (this.settled) abort(new TimeoutError(this.timeoutMs));
     else this.abort = abort;
   }
 
@@ -108,7 +129,6 @@ class AnswerHandler implements Dispatcher.DispatchHandler {
   onComplete(): void {
     if (this.settled) return;
     this.settled = true;
-    clearTimeout(this.timer);
     this.resolve({ status: this.status, errorType: this.errorType, body: this.chunks && Buffer.concat(this.chunks) });
   }
 
@@ -119,7 +139,6 @@ class AnswerHandler implements Dispatcher.DispatchHandler {
   private fail(error: Error): void {
     if (this.settled) return;
     this.settled = true;
-    clearTimeout(this.timer);
     this.reject(error);
   }
 }
@@ -138,7 +157,7 @@ export class ManagementApiClient {
   private readonly pathPrefix: string;
   private readonly credentials: CredentialCache;
   private readonly retry: RetryStrategy;
-  private readonly timeoutMs: number;
+  private readonly deadlines: Deadlines;
   /** A fan-out posts one frame to many connections: hash it once. */
   private readonly payloadHashes = new WeakMap<Uint8Array, string>();
 
@@ -150,12 +169,12 @@ export class ManagementApiClient {
     this.signer = new ExecuteApiSigner(url.host, options.region, options.clock);
     this.credentials = options.credentials ?? new CredentialCache();
     this.retry = options.retry ?? new RetryStrategy();
-    this.timeoutMs = options.timeoutMs;
+    this.deadlines = new Deadlines(options.timeoutMs);
     this.pool = new Pool(url.origin, {
       connections: options.connections,
       pipelining: 1,
       keepAliveTimeout: KEEP_ALIVE_MS,
-      // Backstops: each attempt's own timer (AnswerHandler) is the precise bound.
+      // Backstops: the client's Deadlines are the precise bound of each attempt.
       connectTimeout: options.timeoutMs,
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
@@ -221,9 +240,13 @@ export class ManagementApiClient {
       try {
         const credentials = this.credentials.current() ?? (await this.credentials.get());
         // Signed per attempt, as the SDK does: a retry carries its own x-amz-date.
-        const headers = this.signer.sign(method, path, credentials, payloadHash, payload);
-        headers['user-agent'] = USER_AGENT;
-        const answer = await this.dispatch(method, path, headers, body, keepBody);
+        const answer = await this.dispatch(
+          method,
+          path,
+          wireHeaders(this.signer.sign(method, path, credentials, payloadHash, payload)),
+          body,
+          keepBody,
+        );
         if (answer.status < 300) {
           this.retry.recordSuccess(retryCost);
           return answer;
@@ -244,12 +267,14 @@ export class ManagementApiClient {
   private dispatch(
     method: 'POST' | 'DELETE' | 'GET',
     path: string,
-    headers: Record<string, string>,
+    headers: string[],
     body: Uint8Array | undefined,
     keepBody: boolean,
   ): Promise<Answer> {
     return new Promise<Answer>((resolve, reject) => {
-      this.pool.dispatch({ method, path, headers, body }, new AnswerHandler(keepBody, resolve, reject, this.timeoutMs));
+      const handler = new AnswerHandler(keepBody, resolve, reject, this.deadlines.timeoutMs);
+      this.deadlines.add(handler);
+      this.pool.dispatch({ method, path, headers, body }, handler);
     });
   }
 }
