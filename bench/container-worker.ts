@@ -1,6 +1,6 @@
 /**
  * One "container" of the benchmark: a worker thread with its own module-scope
- * runtime (Redis connection, PostgreSQL pool, SDK client), as a Lambda
+ * runtime (Redis connection, PostgreSQL pool, @connections client), as a Lambda
  * container has. bench/containers.ts starts one per core and splits each
  * scenario's concurrency between them, so the handlers use every core.
  * The parent configures the environment before starting the thread, so the
@@ -8,13 +8,16 @@
  */
 import { Session } from 'node:inspector';
 import { parentPort, workerData } from 'node:worker_threads';
-import { ApiGatewayConnectionGateway } from '../layers/core/push/connection-gateway';
-import { closeRuntime, getRuntime, type Runtime } from '../layers/core/runtime';
+import { forEachBounded } from '../layers/core/push/concurrency';
+import { ApiGatewayConnectionGateway, type ConnectionGateway } from '../layers/core/push/connection-gateway';
 import { deliverAll } from '../layers/core/push/fan-out';
+import { closeRuntime, getRuntime, type Runtime } from '../layers/core/runtime';
+import type { ContainerReply, ContainerRequest, LoadSpec, PushClient } from './containers';
 import { SAMPLE_PUSH, createOperations } from './operations';
+import { sdkGateway } from './sdk-gateway';
 import { connectionOf } from './seed';
 import { diff, instrument, runLoad, type Counts } from './support';
-import type { ContainerReply, ContainerRequest, LoadSpec } from './containers';
+import { transportFloorGateway } from './transport-floor';
 
 interface WorkerData {
   index: number;
@@ -33,7 +36,22 @@ async function main(): Promise<void> {
   const runtime: Runtime = getRuntime({ push: true });
   const meter = await instrument(runtime.redis, runtime.pool);
   const { config } = runtime;
-  const gateway = ApiGatewayConnectionGateway.create(config.managementEndpoint!, config.awsRegion, config.presence.pushConcurrency);
+  const { managementEndpoint, awsRegion, presence } = config;
+  // Each client alone, for the rows that compare them (created on first use).
+  const clients = new Map<PushClient, ConnectionGateway>();
+  const clientFor = (kind: PushClient): ConnectionGateway => {
+    let gateway = clients.get(kind);
+    if (!gateway) {
+      gateway =
+        kind === 'lean'
+          ? ApiGatewayConnectionGateway.create(managementEndpoint!, awsRegion, presence.pushConcurrency, presence.pushTimeoutMs)
+          : kind === 'sdk'
+            ? sdkGateway(managementEndpoint!, awsRegion ?? 'us-east-1', presence.pushConcurrency)
+            : transportFloorGateway(managementEndpoint!, presence.pushConcurrency).gateway;
+      clients.set(kind, gateway);
+    }
+    return gateway;
+  };
   const frame = Buffer.from(SAMPLE_PUSH);
   // Different threads walk the user lists from different places.
   const offset = index * 1_000_003;
@@ -46,7 +64,8 @@ async function main(): Promise<void> {
           target: { userId: `f${i}`, connectionId: `c-f${i}` },
           data: frame,
         }));
-        return () => deliverAll(gateway, deliveries, config.presence.pushConcurrency).then((r) => r.sent === spec.posts);
+        const gateway = clientFor(spec.client);
+        return () => deliverAll(gateway, deliveries, presence.pushConcurrency).then((r) => r.sent === spec.posts);
       }
       case 'redis-ping':
         return () => runtime.redis.ping().then((reply) => reply === 'PONG');
@@ -94,15 +113,9 @@ async function main(): Promise<void> {
         // GET /presence/{friend} reads the same cached user context as update-presence, without pushing.
         const { value, counts } = await measured(async () => {
           let failed = 0;
-          let next = 0;
-          await Promise.all(
-            Array.from({ length: 16 }, async () => {
-              while (next < request.pairs.length) {
-                const [userId, friend] = request.pairs[next++]!;
-                if (!(await operations.getUserPresence(userId, friend))) failed++;
-              }
-            }),
-          );
+          await forEachBounded(request.pairs, 16, async ([userId, friend]) => {
+            if (!(await operations.getUserPresence(userId, friend))) failed++;
+          });
           return failed;
         });
         return { type: 'done', id: request.id, failed: value, counts };

@@ -8,9 +8,12 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { NO_COUNTS, mergeSorted, summarize, sum, type Counts, type RunResult } from './support';
 
+export type PushClient = 'lean' | 'sdk' | 'floor';
+
 export type LoadSpec =
   | { op: 'redis-ping' }
-  | { op: 'fan-out'; posts: number }
+  /** A fan-out of `posts` frames through one client alone: the lean client, the SDK's, or bare undici (the transport floor). */
+  | { op: 'fan-out'; client: PushClient; posts: number }
   | { op: 'store-heartbeat' | 'heartbeat' | 'update' | 'get-presence'; users: string[] };
 
 export type ContainerRequest =

@@ -46,17 +46,21 @@ async function runSink(): Promise<void> {
   const stats = { posts: 0, deletes: 0 };
   let cpuBase = process.cpuUsage();
   // Accepts every connection: all friends are "connected", every ghost socket closes.
-  const server = await startManagementApi({
-    send: () => {
-      stats.posts++;
-      return true;
+  const server = await startManagementApi(
+    {
+      send: () => {
+        stats.posts++;
+        return true;
+      },
+      close: () => {
+        stats.deletes++;
+        return true;
+      },
+      describe: () => ({ connectedAt: 0, sourceIp: '127.0.0.1', lastActiveAt: 0 }),
     },
-    close: () => {
-      stats.deletes++;
-      return true;
-    },
-    describe: () => ({ connectedAt: 0, sourceIp: '127.0.0.1', lastActiveAt: 0 }),
-  });
+    0,
+    { credentials: false },
+  );
   process.on('message', (message: string) => {
     if (message === 'stats') {
       const cpu = process.cpuUsage(cpuBase);
@@ -414,7 +418,7 @@ async function main(): Promise<void> {
     pushConcurrency: positiveInts(values['push-concurrency'], 'push-concurrency')[0]!,
   };
 
-  // Quiet per-batch logs; the SDK needs some credentials to sign requests to the local sink.
+  // Quiet per-batch logs; the client needs some credentials to sign requests to the local sink.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
   process.env.AWS_ACCESS_KEY_ID ??= 'bench';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';

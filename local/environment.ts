@@ -1,9 +1,10 @@
 /**
  * The process environment the handlers run with locally: the template's variables with local values,
  * plus what replaces the AWS infrastructure (REDIS_URL, DATABASE_URL, a local JWT issuer, the loopback
- * management endpoint, dummy AWS credentials so the SDK signs requests to it). Handlers read
+ * management endpoint, the local stack's fixed AWS credentials, which its Management API checks every signature with). Handlers read
  * process.env once at module load, so this is applied before any handler is loaded.
  */
+import { localCredentialEnvironment } from './aws-credentials';
 import type { TemplateEnvironment } from './template/environment';
 import { INFRASTRUCTURE_VARIABLES } from './template/environment';
 import { LOCAL_REGION } from './template/intrinsics';
@@ -44,9 +45,8 @@ export function localEnvironment(input: LocalEnvironmentInput): Record<string, s
     JWT_CLIENT_IDS: input.clientId,
     WEBSOCKET_MANAGEMENT_ENDPOINT: input.managementEndpoint,
     AWS_REGION: LOCAL_REGION,
-    // Never real credentials: the SDK only needs something to sign requests to the local endpoint with.
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
+    // Never real credentials: the local stack's fixed ones, which its Management API verifies signatures with.
+    ...localCredentialEnvironment(),
     CONNECTION_MAX_AGE_SECONDS: String(input.connectionMaxAgeSeconds),
     // Lambda runs Node 24; the SDK's "upgrade from Node 20" notice is noise for a local run.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

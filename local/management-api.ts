@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { LOCAL_AWS_CREDENTIALS, type AwsCredentials } from './aws-credentials';
+import { verifySignature } from './sigv4-verifier';
 
 /** What the management API needs from whoever holds the sockets. */
 export interface ConnectionRegistry {
@@ -15,8 +17,7 @@ const ROUTE = /\/@connections\/([^/?]+)\/?(?:\?.*)?$/;
 const MAX_FRAME_BYTES = 128 * 1024;
 
 function gone(response: ServerResponse): void {
-  response.writeHead(410, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': 'GoneException' });
-  response.end(JSON.stringify({ message: null }));
+  reply(response, 410, 'GoneException', null);
 }
 
 function readBody(request: IncomingMessage): Promise<Buffer | null> {
@@ -32,16 +33,42 @@ function readBody(request: IncomingMessage): Promise<Buffer | null> {
   });
 }
 
+export interface ManagementApiOptions {
+  /**
+   * The credentials requests must be SigV4-signed with (default: the local stack's fixed ones);
+   * false accepts any request, signed or not (the benchmark's sink, which measures the clients).
+   */
+  credentials?: AwsCredentials | false;
+}
+
+function reply(response: ServerResponse, status: number, errorType: string, message: string | null): void {
+  response.writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': errorType });
+  response.end(JSON.stringify({ message }));
+}
+
 /**
  * The API Gateway Management API over HTTP (POST, GET, DELETE
- * /@connections/{id}), so handlers use the real AWS SDK client against it.
- * Unknown connections answer 410 with x-amzn-ErrorType: GoneException,
- * which the SDK turns into a GoneException exactly as in AWS.
+ * /@connections/{id}), as API Gateway answers it: every request must carry
+ * a valid SigV4 signature (403 otherwise, local/sigv4-verifier.ts); unknown
+ * connections answer 410 with x-amzn-ErrorType: GoneException; a frame over
+ * 128 KiB answers 413 PayloadTooLargeException.
  */
-export function handleManagementRequest(registry: ConnectionRegistry) {
+export function handleManagementRequest(registry: ConnectionRegistry, options: ManagementApiOptions = {}) {
+  const credentials = options.credentials === undefined ? LOCAL_AWS_CREDENTIALS : options.credentials;
   return async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
     const match = ROUTE.exec(request.url ?? '');
     if (!match) return false;
+    const body = await readBody(request);
+    if (credentials && body !== null) {
+      const failure = await verifySignature(
+        { method: request.method ?? '', url: request.url ?? '', headers: request.headers, body },
+        credentials,
+      );
+      if (failure) {
+        reply(response, 403, failure.errorType, failure.message);
+        return true;
+      }
+    }
     let connectionId: string;
     try {
       connectionId = decodeURIComponent(match[1]!);
@@ -49,12 +76,10 @@ export function handleManagementRequest(registry: ConnectionRegistry) {
       gone(response);
       return true;
     }
-    if (request.method === 'POST') {
-      const body = await readBody(request);
-      if (body === null) {
-        response.writeHead(413, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': 'PayloadTooLargeException' });
-        response.end(JSON.stringify({ message: 'Payload too large' }));
-      } else if (registry.send(connectionId, body)) {
+    if (body === null) {
+      reply(response, 413, 'PayloadTooLargeException', 'Payload too large');
+    } else if (request.method === 'POST') {
+      if (registry.send(connectionId, body)) {
         response.writeHead(200, { 'Content-Type': 'application/json' });
         response.end('{}');
       } else gone(response);
@@ -91,8 +116,12 @@ export interface ManagementApiServer {
 }
 
 /** A standalone management API on a loopback port (tests, benchmarks). */
-export async function startManagementApi(registry: ConnectionRegistry, port = 0): Promise<ManagementApiServer> {
-  const handle = handleManagementRequest(registry);
+export async function startManagementApi(
+  registry: ConnectionRegistry,
+  port = 0,
+  options: ManagementApiOptions = {},
+): Promise<ManagementApiServer> {
+  const handle = handleManagementRequest(registry, options);
   const server = createServer((request, response) => {
     handle(request, response)
       .then((handled) => {

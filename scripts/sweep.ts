@@ -106,8 +106,10 @@ async function runLocal(concurrency: number | undefined, batch: number | undefin
   const config = loadConfig(process.env);
   if (!config.managementEndpoint) throw new UsageError('--local needs WEBSOCKET_MANAGEMENT_ENDPOINT (e.g. the local runtime of npm start)');
   process.env.AWS_REGION ??= 'us-east-1';
-  process.env.AWS_ACCESS_KEY_ID ??= 'local';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+  // The local Management API verifies every signature with the local stack's fixed credentials.
+  const { localCredentialEnvironment } = await import('../local/aws-credentials');
+  for (const name of ['AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete process.env[name];
+  Object.assign(process.env, localCredentialEnvironment());
   const definition = substitute({
     SweepShardFunctionArn: LOCAL_FUNCTION_ARN,
     StatusShardCount: config.presence.statusShards,

@@ -57,6 +57,8 @@ export interface PresenceConfig {
   lastSeenRetentionMs: number;
   friendCacheTtlMs: number;
   pushConcurrency: number;
+  /** Bound on each attempt of a push or close to the @connections API (retries come on top). */
+  pushTimeoutMs: number;
   sweepBatchSize: number;
   sweepTimeBudgetMs: number;
   maxUrlLength: number;
@@ -200,6 +202,7 @@ function loadPresence(env: Env): PresenceConfig {
     lastSeenRetentionMs: int(env, 'LAST_SEEN_RETENTION_DAYS', 30, 1, 365) * 86_400_000,
     friendCacheTtlMs: int(env, 'FRIEND_CACHE_TTL_SECONDS', 30, 0, 3600) * 1000,
     pushConcurrency: int(env, 'PUSH_CONCURRENCY', 64, 1, 1000),
+    pushTimeoutMs: int(env, 'PUSH_TIMEOUT_MS', 2000, 50, 30_000),
     sweepBatchSize: int(env, 'SWEEP_BATCH_SIZE', 500, 1, 5000),
     sweepTimeBudgetMs: int(env, 'SWEEP_TIME_BUDGET_SECONDS', 45, 1, 900) * 1000,
     maxUrlLength: int(env, 'MAX_URL_LENGTH', 2048, 16, 32_768),

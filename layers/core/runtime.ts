@@ -60,11 +60,12 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     staleMaxMs: presence.staleCacheMaxMs,
     retryMs: presence.retryAfterSeconds * 1000,
   });
-  const gateway =
-    options.gateway ??
-    (config.managementEndpoint
-      ? ApiGatewayConnectionGateway.create(config.managementEndpoint, config.awsRegion, presence.pushConcurrency)
-      : pushDisabled);
+  // Created here, so closed here; an injected gateway belongs to its caller.
+  const ownGateway =
+    !options.gateway && config.managementEndpoint
+      ? ApiGatewayConnectionGateway.create(config.managementEndpoint, config.awsRegion, presence.pushConcurrency, presence.pushTimeoutMs)
+      : undefined;
+  const gateway = options.gateway ?? ownGateway ?? pushDisabled;
   const service = new PresenceService({ store, directory, gateway, settings: presence });
   const sweeper = new TimeoutSweeper({ store, directory, gateway, settings: presence });
   return {
@@ -75,7 +76,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
     service,
     sweeper,
     async close() {
-      await Promise.allSettled([redis.quit(), pool.end()]);
+      await Promise.allSettled([redis.quit(), pool.end(), ownGateway?.client.close()]);
     },
   };
 }

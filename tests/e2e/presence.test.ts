@@ -5,8 +5,10 @@
  */
 import type { Pool } from 'pg';
 import type { LocalApp } from '../../local/app';
+import { LOCAL_AWS_CREDENTIALS } from '../../local/aws-credentials';
 import { startTestApp } from './helpers/local-app';
 import { befriend, createPool, seedUsers } from '../support/db';
+import { leanClient } from '../support/lean-client';
 import { TestClient, ofType, sleep } from './helpers/ws-client';
 
 const ALICE = 'e2e-presence-alice';
@@ -180,15 +182,18 @@ describe('REST gateway and management API', () => {
     expect((await rest('/no-such-path', app.mintToken(ALICE))).status).toBe(403);
   });
 
-  it('answers 410 GoneException for unknown connections', async () => {
-    const response = await fetch(
-      `${app.urls.managementApi.replace('localhost', '127.0.0.1')}/@connections/${encodeURIComponent('nope=')}`,
-      {
-        method: 'POST',
-        body: '{}',
-      },
-    );
-    expect(response.status).toBe(410);
-    expect(response.headers.get('x-amzn-errortype')).toBe('GoneException');
+  it('refuses unsigned management calls (403) and answers 410 GoneException for unknown connections', async () => {
+    const managementApi = app.urls.managementApi.replace('localhost', '127.0.0.1');
+    const unsigned = await fetch(`${managementApi}/@connections/${encodeURIComponent('nope=')}`, { method: 'POST', body: '{}' });
+    expect(unsigned.status).toBe(403);
+    expect(unsigned.headers.get('x-amzn-errortype')).toBe('ForbiddenException');
+    expect(await unsigned.json()).toEqual({ message: 'Forbidden' });
+    // Signed as the handlers sign: the lean client with the local stack's credentials.
+    const client = leanClient(managementApi, LOCAL_AWS_CREDENTIALS, 'us-east-1', 1);
+    try {
+      await expect(client.postToConnection('nope=', Buffer.from('{}'))).resolves.toBe('gone');
+    } finally {
+      await client.close();
+    }
   });
 });

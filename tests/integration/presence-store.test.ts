@@ -8,6 +8,7 @@ import type { RedisClient } from '../../layers/core/redis/client';
 import { PresenceStore, UNLIMITED } from '../../layers/core/redis/presence-store';
 import { startRedisEmulator, type RedisEmulator } from '../../local/backends/redis-emulator';
 import { TimeoutSweeper } from '../../layers/core/timeout-sweeper';
+import { localCredentialEnvironment } from '../../local/aws-credentials';
 import { startManagementApi, type ManagementApiServer } from '../../local/management-api';
 import { befriendAll, createPool, resetTables, seedUsers, useSuiteDatabase } from '../support/db';
 import { redisUrl, testRedisPrefix } from '../support/env';
@@ -50,9 +51,8 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
     await useSuiteDatabase(`store-${topology}`);
     pool = createPool();
     sink = await startManagementApi(sockets);
-    // The SDK signs every request; the local sink accepts any (fake) credentials.
-    process.env.AWS_ACCESS_KEY_ID = 'local-test';
-    process.env.AWS_SECRET_ACCESS_KEY = 'local-test';
+    // Every push is signed with the local stack's credentials, which the management API verifies.
+    Object.assign(process.env, localCredentialEnvironment());
     const gateway = ApiGatewayConnectionGateway.create(sink.endpoint, 'us-east-1');
     sinkGateway = gateway;
     const directory = new PostgresFriendDirectory(pool, noCache);

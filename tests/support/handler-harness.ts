@@ -4,6 +4,7 @@ import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import Redis from 'ioredis';
 import { lambdaContext as createLambdaContext } from '../../local/lambda/context';
 import { deleteKeysWithPrefix } from '../../local/redis-keys';
+import { localCredentialEnvironment } from '../../local/aws-credentials';
 import { startManagementApi, type ManagementApiServer } from '../../local/management-api';
 import { useSuiteDatabase } from './db';
 import { redisUrl, testRedisPrefix } from './env';
@@ -69,8 +70,8 @@ export class HandlerHarness {
       DATABASE_URL: databaseUrl,
       WEBSOCKET_MANAGEMENT_ENDPOINT: this.sink.endpoint,
       AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local-test',
-      AWS_SECRET_ACCESS_KEY: 'local-test',
+      // The credentials the management API verifies every signature with.
+      ...localCredentialEnvironment(),
       FRIEND_CACHE_TTL_SECONDS: '0',
       STATUS_SHARDS: '4',
       ...env,

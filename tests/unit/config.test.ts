@@ -8,6 +8,7 @@ describe('loadConfig', () => {
     expect(config.presence.timeoutMs).toBe(150_000);
     expect(config.presence.statusShards).toBe(16);
     expect(config.presence.connectionMaxAgeMs).toBe(7_200_000);
+    expect(config.presence.pushTimeoutMs).toBe(2_000);
     expect(config.redis).toMatchObject({ host: '127.0.0.1', port: 6379, tls: false, cluster: false });
   });
 
@@ -32,6 +33,8 @@ describe('loadConfig', () => {
     [{ ...base, PRESENCE_TIMEOUT_SECONDS: 'soon' }, /PRESENCE_TIMEOUT_SECONDS/],
     [{ ...base, REDIS_CLUSTER: 'maybe' }, /REDIS_CLUSTER must be true or false/],
     [{ REDIS_URL: base.REDIS_URL }, /PGHOST/],
+    [{ ...base, PUSH_TIMEOUT_MS: '10' }, /PUSH_TIMEOUT_MS must be an integer between 50 and 30000/],
+    [{ ...base, PUSH_TIMEOUT_MS: '2s' }, /PUSH_TIMEOUT_MS/],
   ])('fails fast with a clear message (%#)', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -1,87 +1,50 @@
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import {
-  ApiGatewayManagementApiClient,
-  DeleteConnectionCommand,
-  GoneException,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
+import { ConfigError } from '../config';
+import { ManagementApiClient, type ConnectionInfo, type DeliveryResult } from './management-api-client';
 
-export type DeliveryResult = 'sent' | 'gone';
+export type { DeliveryResult } from './management-api-client';
 
-/** The two things we ask of API Gateway's @connections API. */
+/**
+ * The two things the core asks of API Gateway's @connections API. A gone
+ * connection resolves 'gone' (its caller compares and deletes it); every
+ * other failure rejects with a PushError (./push-error.ts).
+ */
 export interface ConnectionGateway {
   post(connectionId: string, data: Uint8Array): Promise<DeliveryResult>;
   close(connectionId: string): Promise<DeliveryResult>;
 }
 
-function isGone(error: unknown): boolean {
-  return (
-    error instanceof GoneException ||
-    (error as { name?: string })?.name === 'GoneException' ||
-    (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 410
-  );
-}
+/** Default bound on each attempt of a push (PUSH_TIMEOUT_MS). */
+export const DEFAULT_PUSH_TIMEOUT_MS = 2_000;
 
+/** The ConnectionGateway of a deployed stack: the lean SigV4 client of ./management-api-client.ts. */
 export class ApiGatewayConnectionGateway implements ConnectionGateway {
-  constructor(private readonly client: ApiGatewayManagementApiClient) {}
+  constructor(readonly client: ManagementApiClient) {}
 
-  /** `maxSockets`: the most posts one container has in flight (its push concurrency). */
-  static create(endpoint: string, region: string | undefined, maxSockets = 64): ApiGatewayConnectionGateway {
-    const client = new ApiGatewayManagementApiClient({
-      endpoint,
-      region,
-      maxAttempts: 2,
-      // Every post runs the same command with the same options: resolve the middleware stack once, not per post.
-      cacheMiddleware: true,
-      requestHandler: {
-        httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
-        httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
-      },
-    });
-    useFixedUserAgent(client);
-    return new ApiGatewayConnectionGateway(client);
+  /**
+   * `connections`: the most requests one container has in flight (its push concurrency), so every
+   * request has a socket. Region: the configured one (AWS_REGION in Lambda), else the endpoint's.
+   */
+  static create(
+    endpoint: string,
+    region: string | undefined,
+    connections = 64,
+    timeoutMs = DEFAULT_PUSH_TIMEOUT_MS,
+  ): ApiGatewayConnectionGateway {
+    const signingRegion = region ?? /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com/.exec(new URL(endpoint).hostname)?.[1];
+    if (!signingRegion) throw new ConfigError(`No region to sign requests to ${endpoint} with: set AWS_REGION`);
+    return new ApiGatewayConnectionGateway(new ManagementApiClient({ endpoint, region: signingRegion, connections, timeoutMs }));
   }
 
-  async post(connectionId: string, data: Uint8Array): Promise<DeliveryResult> {
-    try {
-      await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
-      return 'sent';
-    } catch (error) {
-      if (isGone(error)) return 'gone';
-      throw error;
-    }
+  post(connectionId: string, data: Uint8Array): Promise<DeliveryResult> {
+    return this.client.postToConnection(connectionId, data);
   }
 
-  async close(connectionId: string): Promise<DeliveryResult> {
-    try {
-      await this.client.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
-      return 'sent';
-    } catch (error) {
-      if (isGone(error)) return 'gone';
-      throw error;
-    }
+  close(connectionId: string): Promise<DeliveryResult> {
+    return this.client.deleteConnection(connectionId);
   }
-}
 
-export const USER_AGENT = `presence-api aws-sdk-js/3 lang/js md/nodejs#${process.versions.node}`;
-
-/**
- * The SDK rebuilds the same user-agent string for every request, which costs
- * about a fifth of a post's CPU in the fan-out profile. A fan-out sends
- * thousands of identical requests, so the header is fixed once per client.
- */
-function useFixedUserAgent(client: ApiGatewayManagementApiClient): void {
-  client.middlewareStack.remove('getUserAgentMiddleware');
-  client.middlewareStack.add(
-    (next) => (args) => {
-      const request = args.request as { headers?: Record<string, string> };
-      if (request.headers) {
-        request.headers['user-agent'] = USER_AGENT;
-        request.headers['x-amz-user-agent'] = 'aws-sdk-js/3';
-      }
-      return next(args);
-    },
-    { step: 'build', priority: 'low', name: 'fixedUserAgentMiddleware' },
-  );
+  /** GetConnection: nothing in the core needs it today. */
+  describe(connectionId: string): Promise<ConnectionInfo | 'gone'> {
+    return this.client.getConnection(connectionId);
+  }
 }
