@@ -31,7 +31,7 @@ export function requestsPerSecond(output: string): number {
 export async function measureRedisFloor(
   admin: Redis,
   target: { host: string; port: number },
-  call: { keys: [string, string, string]; args: [string, string, number, number] },
+  call: { keys: [string, string, string]; args: [string, string, number, number, number, number] },
   inFlight: number,
   requests: number,
 ): Promise<RedisFloor | undefined> {
