@@ -11,6 +11,7 @@ Object.assign(process.env, {
   AWS_ACCESS_KEY_ID: 'bench',
   AWS_SECRET_ACCESS_KEY: 'bench',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
+  POWERTOOLS_METRICS_DISABLED: 'true',
   // Warm friend cache is the steady state of a busy container (30 s is the default).
   FRIEND_CACHE_TTL_SECONDS: process.env.FRIEND_CACHE_TTL_SECONDS ?? '30',
   // A scheduled run stops taking batches after 45 s and leaves the rest to the next run; the

@@ -1,10 +1,11 @@
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
-import { createTokenVerifier } from '../layers/core/auth/verifier';
+import type { APIGatewayAuthorizerResult } from 'aws-lambda';
+import { createTokenVerifier, refusalReason } from '../layers/core/auth/verifier';
 import { tokenFromHandshake } from '../layers/core/auth/websocket-token';
 import { loadJwtConfig } from '../layers/core/config';
+import { UnauthorizedError } from '../layers/core/errors';
+import { authorizerHandler } from '../layers/core/lambda/build';
 import { logger } from '../layers/core/logger';
+import { countBy, Metric } from '../layers/core/metrics';
 
 const verifier = createTokenVerifier(loadJwtConfig());
 // Fetch the JWKS during init; a failure here is retried lazily on the first request.
@@ -20,22 +21,26 @@ function policy(principalId: string, effect: 'Allow' | 'Deny', resource: string,
 
 /**
  * $connect authorizer. No token: "Unauthorized" (API Gateway answers 401).
- * A token that fails any check: an explicit Deny (403). Never a 500.
+ * A token that fails any check: an explicit Deny (403). Never a 500. The
+ * log line and the AuthorizerRefusals metric say why, never the token.
  */
-export const handler = middy<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult, Error, Context>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler(async (event) => {
-    await hydrated;
-    const token = tokenFromHandshake(event);
-    if (!token) {
-      logger.info('handshake without token');
-      throw new Error('Unauthorized');
-    }
-    try {
-      const userId = await verifier.verify(token);
-      return policy(userId, 'Allow', event.methodArn, userId);
-    } catch {
-      logger.info('handshake with invalid token');
-      return policy('anonymous', 'Deny', event.methodArn);
-    }
-  });
+export const handler = authorizerHandler(async (event, log) => {
+  await hydrated;
+  const token = tokenFromHandshake(event);
+  if (!token) {
+    log.reason = 'missing';
+    countBy(Metric.AuthorizerRefusals, 'Reason', 'missing');
+    // API Gateway answers 401 for exactly this error message.
+    throw new UnauthorizedError('Unauthorized');
+  }
+  try {
+    const userId = await verifier.verify(token);
+    log.userId = userId;
+    return policy(userId, 'Allow', event.methodArn, userId);
+  } catch (error) {
+    const reason = refusalReason(error);
+    log.reason = reason;
+    countBy(Metric.AuthorizerRefusals, 'Reason', reason);
+    return policy('anonymous', 'Deny', event.methodArn);
+  }
+});

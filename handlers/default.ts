@@ -1,6 +1,6 @@
 import { BadRequestError } from '../layers/core/errors';
 import { connectionUser } from '../layers/core/http/identity';
-import { websocketRoute } from '../layers/core/http/wrap';
+import { websocketHandler } from '../layers/core/lambda/build';
 import { getRuntime } from '../layers/core/runtime';
 import { parseFrame } from '../layers/core/validation';
 
@@ -12,7 +12,7 @@ const KNOWN_ACTIONS = ['heartbeat', 'update-presence'];
  * $default: frames no route matched get an error frame explaining why; the socket stays open. They
  * count against the connection's budget like any message, and over it they are not answered.
  */
-export const handler = websocketRoute(runtime, async (event) => {
+export const handler = websocketHandler(runtime, async (event) => {
   const verdict = await runtime.service.countMessage(connectionUser(event), event.requestContext.connectionId);
   if (verdict !== 'ok') return { statusCode: 429 };
   const frame = parseFrame(event.body);

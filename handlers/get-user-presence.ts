@@ -1,7 +1,7 @@
 import { BadRequestError } from '../layers/core/errors';
 import { restUser } from '../layers/core/http/identity';
 import { jsonResponse } from '../layers/core/http/responses';
-import { restRoute } from '../layers/core/http/wrap';
+import { restHandler } from '../layers/core/lambda/build';
 import { getRuntime } from '../layers/core/runtime';
 
 const runtime = getRuntime();
@@ -9,7 +9,7 @@ const runtime = getRuntime();
 const USER_ID = /^[\w.@:+-]{1,128}$/;
 
 /** GET /presence/{userId}: the target's current page, null when offline; 403 unless self or friend. */
-export const handler = restRoute(runtime, async (event) => {
+export const handler = restHandler(runtime, async (event) => {
   const callerId = restUser(event, runtime.config.userIdClaim);
   const raw = event.pathParameters?.userId;
   const targetId = raw ? safeDecode(raw) : '';

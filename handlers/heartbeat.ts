@@ -1,11 +1,11 @@
 import { connectionUser } from '../layers/core/http/identity';
-import { websocketRoute } from '../layers/core/http/wrap';
+import { websocketHandler } from '../layers/core/lambda/build';
 import { getRuntime } from '../layers/core/runtime';
 
 const runtime = getRuntime({ push: true });
 
 /** heartbeat: one atomic Redis call refreshing the user's last activity. */
-export const handler = websocketRoute(runtime, async (event) => {
+export const handler = websocketHandler(runtime, async (event) => {
   await runtime.service.heartbeat(connectionUser(event), event.requestContext.connectionId);
   return { statusCode: 200 };
 });

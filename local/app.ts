@@ -178,7 +178,7 @@ export async function createLocalApp(options: LocalAppOptions = {}): Promise<Loc
     const invoker = new FunctionInvoker(stack.functions);
     // Load every handler now, after the environment is in place: configuration errors surface at
     // start-up, not on the first request.
-    invoker.preload();
+    await invoker.preload();
     cleanups.push(() => closeHandlerRuntime());
 
     const websocket = new WebSocketGateway({

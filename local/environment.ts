@@ -50,6 +50,11 @@ export function localEnvironment(input: LocalEnvironmentInput): Record<string, s
     CONNECTION_MAX_AGE_SECONDS: String(input.connectionMaxAgeSeconds),
     // Lambda runs Node 24; the SDK's "upgrade from Node 20" notice is noise for a local run.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // Many invocations at once in one process, as Lambda's concurrent mode runs them: Powertools then keeps
+    // each log line's invocation context apart (see local/lambda/invoker.ts).
+    AWS_LAMBDA_MAX_CONCURRENCY: '64',
+    // The handlers' CloudWatch metrics (EMF lines) would bury the local log; POWERTOOLS_METRICS_DISABLED=false shows them.
+    POWERTOOLS_METRICS_DISABLED: input.inherited?.POWERTOOLS_METRICS_DISABLED?.trim() || 'true',
   });
   // One process serves every local connection (Lambda: one request per container), so the pool is larger; PGlite serves one session.
   env.PG_POOL_MAX = input.singleDatabaseConnection ? '1' : input.inherited?.PG_POOL_MAX?.trim() || '4';

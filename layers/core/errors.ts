@@ -69,6 +69,17 @@ export class RateLimitedError extends PresenceError {
   }
 }
 
+/**
+ * Input from a caller that is not an HTTP client (a Step Functions task) is malformed. Not a
+ * PresenceError: there is no status code to map it to; Step Functions sees its name.
+ */
+export class InvalidInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidInputError';
+  }
+}
+
 export interface PublicError {
   statusCode: number;
   message: string;

@@ -2,6 +2,7 @@ import type { PresenceConfig } from './config';
 import { ForbiddenError, RateLimitedError, StaleConnectionError } from './errors';
 import type { FriendDirectory, UserProfile } from './db/friend-directory';
 import { logger } from './logger';
+import { count, Metric } from './metrics';
 import { errorMessage, presenceTimeoutMessage, updatePresenceMessage, type ServerMessage } from './messages';
 import { visiblePage, type Page } from './privacy';
 import type { ConnectionGateway } from './push/connection-gateway';
@@ -40,8 +41,13 @@ export interface PresenceServiceDeps {
  * carried is applied or, once the connection is being closed, dropped).
  */
 export function enforceBudget(verdict: MessageVerdict): void {
+  if (verdict === 'ok') return;
+  count(Metric.RateLimited);
   if (verdict === 'limited') throw new RateLimitedError(false);
-  if (verdict === 'close') throw new RateLimitedError(true);
+  if (verdict === 'close') {
+    count(Metric.FloodClosed);
+    throw new RateLimitedError(true);
+  }
 }
 
 /** Every live connection of a user → connection ids map as a push target, appended to `into`. */
@@ -85,10 +91,24 @@ export class PresenceService {
     this.now = deps.clock ?? Date.now;
   }
 
-  /** Registers the connection and marks the user active, so a silent client still times out. */
-  async connect(userId: string, connectionId: string, connectedAt: number): Promise<void> {
-    const cameOnline = await this.store.connect(userId, connectionId, connectedAt, this.now());
-    logger.info('connected', { userId, connectionId, cameOnline });
+  /**
+   * Registers the connection and marks the user active, so a silent client still times out. When the
+   * user came online, friends are told at once (an update-presence with no page shared yet and the
+   * latest shared page), so they show the user online before the first update. That is best effort:
+   * a failure there never refuses the connection; the sweep then sends it.
+   */
+  async connect(userId: string, connectionId: string, connectedAt: number): Promise<{ cameOnline: boolean; sent: number }> {
+    const { cameOnline, fanOut } = await this.store.connect(userId, connectionId, connectedAt, this.now());
+    let sent = 0;
+    if (fanOut) {
+      try {
+        const { friendIds } = await this.directory.userContext(userId);
+        sent = await this.fanOutWhileLeased(userId, friendIds, fanOut);
+      } catch (error) {
+        logger.warn('came-online push failed; the sweep sends it', { userId, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    return { cameOnline, sent };
   }
 
   async heartbeat(userId: string, connectionId: string): Promise<void> {
@@ -119,6 +139,7 @@ export class PresenceService {
       if (result.verdict === 'stale') throw new StaleConnectionError();
       return { sent: 0, deferred: false };
     }
+    if (!result.fanOut) count(Metric.DeferredUpdates);
     enforceBudget(result.verdict);
     if (!result.fanOut) return { sent: 0, deferred: true };
     return { sent: await this.fanOutWhileLeased(userId, context.friendIds, result.fanOut), deferred: false };
@@ -144,17 +165,15 @@ export class PresenceService {
    * Removes the connection; when it was the user's last, friends learn the user went offline. Redis
    * keeps the user pending until they are told, so if telling them fails the sweep does it.
    */
-  async disconnect(userId: string, connectionId: string): Promise<{ wentOffline: boolean }> {
+  async disconnect(userId: string, connectionId: string): Promise<{ wentOffline: boolean; sent: number }> {
     const now = this.now();
     const result = await this.store.disconnect(userId, connectionId, now);
-    const wentOffline = result !== 'unchanged';
-    if (wentOffline) {
-      const { friendIds } = await this.directory.userContext(userId);
-      await this.notifyFriends(friendIds, presenceTimeoutMessage(userId), now);
-      await this.store.friendsTold(userId);
-    }
-    logger.info('disconnected', { userId, connectionId, wentOffline, ...(result === 'was-unknown' ? { stateLost: true } : {}) });
-    return { wentOffline };
+    if (result === 'unchanged') return { wentOffline: false, sent: 0 };
+    if (result === 'was-unknown') logger.warn('Redis did not know a user who disconnected (its data was lost); telling friends', { userId });
+    const { friendIds } = await this.directory.userContext(userId);
+    const sent = await this.notifyFriends(friendIds, presenceTimeoutMessage(userId), now);
+    await this.store.friendsTold(userId);
+    return { wentOffline: true, sent };
   }
 
   /** Best effort: an error frame to the connection that sent a bad message. */
@@ -215,7 +234,7 @@ export class PresenceService {
   private async push(targets: ConnectionRef[], message: ServerMessage): Promise<number> {
     const report = await fanOut(this.gateway, targets, message, this.pushConcurrency);
     if (report.gone.length > 0) {
-      await this.store.removeConnections(report.gone).catch((error: unknown) => {
+      await this.store.removeConnections(report.gone, this.now()).catch((error: unknown) => {
         logger.warn('stale connection cleanup failed', { error: String(error) });
       });
     }

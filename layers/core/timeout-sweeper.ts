@@ -1,6 +1,6 @@
 import type { PresenceConfig } from './config';
 import type { FriendDirectory } from './db/friend-directory';
-import { logger } from './logger';
+import { count, gauge, Metric, milliseconds } from './metrics';
 import { presenceTimeoutMessage, updatePresenceMessage } from './messages';
 import type { ConnectionGateway } from './push/connection-gateway';
 import { deliverAll, deliverAndClose, encode, type Delivery } from './push/fan-out';
@@ -23,11 +23,28 @@ export interface SweepBatchResult {
   more: boolean;
 }
 
+/** One task of the timeout state machine (validated by parseSweepTask). */
+export interface SweepTask {
+  shard: number;
+  /** Users per batch (the state machine's SweepBatchSize); SWEEP_BATCH_SIZE when absent. */
+  batchSize?: number;
+  /** When the execution started (epoch ms): the shard's loop ends once the time budget is spent. */
+  startedAt: number;
+}
+
+/** A batch's result (what Step Functions keeps: a few numbers), and for the log line who was timed out. */
+export interface SweepBatchReport {
+  result: SweepBatchResult;
+  timedOutUsers: string[];
+  /** Users still pending (claimed, friends not yet told) after this batch, plus 1 when the scan came back full. */
+  backlog: number;
+}
+
 export interface TimeoutSweeperDeps {
   store: PresenceStore;
   directory: FriendDirectory;
   gateway: ConnectionGateway;
-  settings: Pick<PresenceConfig, 'timeoutMs' | 'sweepBatchSize' | 'pushConcurrency' | 'statusShards'>;
+  settings: Pick<PresenceConfig, 'timeoutMs' | 'sweepBatchSize' | 'pushConcurrency' | 'statusShards' | 'sweepTimeBudgetMs'>;
   clock?: Clock;
 }
 
@@ -48,7 +65,29 @@ export class TimeoutSweeper {
     return this.deps.settings.statusShards;
   }
 
+  /**
+   * One task of the state machine: one batch, and whether the shard's loop goes on: while the shard
+   * may hold more and the execution's time budget is not spent, so a run ends before the next
+   * scheduled one starts (the rest waits for it).
+   */
+  async runTask(task: SweepTask): Promise<SweepBatchReport> {
+    const started = this.now();
+    const report = await this.batch(task.shard, task.batchSize);
+    report.result.more &&= this.now() - task.startedAt < this.deps.settings.sweepTimeBudgetMs;
+    count(Metric.SweepBatches);
+    count(Metric.SweepUsersTimedOut, report.result.timedOut);
+    count(Metric.SweepDeferredFlushed, report.result.flushed);
+    // Above zero run after run, the sweep falls behind (an alarm watches it).
+    gauge(Metric.SweepBacklog, report.backlog);
+    milliseconds(Metric.SweepBatchDuration, this.now() - started);
+    return report;
+  }
+
   async sweepBatch(shard: number, batchSize = this.deps.settings.sweepBatchSize): Promise<SweepBatchResult> {
+    return (await this.batch(shard, batchSize)).result;
+  }
+
+  private async batch(shard: number, batchSize = this.deps.settings.sweepBatchSize): Promise<SweepBatchReport> {
     const { store, directory, gateway, settings } = this.deps;
     const now = this.now();
     const cutoff = now - settings.timeoutMs;
@@ -69,7 +108,8 @@ export class TimeoutSweeper {
       flushed: flushed.users,
       more: candidates.length === batchSize || pending.size > users.length || flushed.users === batchSize,
     };
-    if (users.length === 0) return result;
+    const backlog = pending.size - users.length + (candidates.length === batchSize ? 1 : 0);
+    if (users.length === 0) return { result, timedOutUsers: [], backlog };
 
     const [friendsByUser, backOnline] = await Promise.all([directory.friendsOfMany(users), store.onlineAmong(shard, users)]);
     const offline = users.filter((userId) => !backOnline.has(userId));
@@ -87,15 +127,14 @@ export class TimeoutSweeper {
     }
     const ghostSockets = users.flatMap((userId) => pending.get(userId) ?? []);
     const { report, closeFailures } = await deliverAndClose(gateway, deliveries, ghostSockets, settings.pushConcurrency);
-    if (report.gone.length > 0) await store.removeConnections(report.gone);
+    if (report.gone.length > 0) await store.removeConnections(report.gone, now);
     await store.clearPending(shard, new Map(users.map((userId) => [userId, pending.get(userId) ?? []])));
 
     result.timedOut = offline.length;
     result.cameBack = backOnline.size;
     result.notifications = report.sent;
     result.connectionsClosed = ghostSockets.length - closeFailures;
-    logger.info('sweep batch', { ...result, failedPushes: report.failed });
-    return result;
+    return { result, timedOutUsers: offline, backlog };
   }
 
   /**
@@ -118,7 +157,7 @@ export class TimeoutSweeper {
       for (const target of updateTargets(userId, ownConnections, friends)) deliveries.push({ target, data });
     }
     const report = await deliverAll(gateway, deliveries, settings.pushConcurrency);
-    if (report.gone.length > 0) await store.removeConnections(report.gone);
+    if (report.gone.length > 0) await store.removeConnections(report.gone, now);
     await Promise.all(due.map(({ userId }) => store.releasePush(userId, this.now(), false)));
     return { users: due.length, sent: report.sent };
   }

@@ -1,5 +1,6 @@
-import { BadRequestError } from './errors';
+import { BadRequestError, InvalidInputError } from './errors';
 import type { PresenceConfig } from './config';
+import type { SweepTask } from './timeout-sweeper';
 
 export interface PageUpdate {
   url: string;
@@ -48,4 +49,26 @@ export function parsePageUpdate(
 function stripControlCharacters(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f]/g, ' ');
+}
+
+/** The state machine's largest batch (SweepBatchSize's MaxValue). */
+const MAX_SWEEP_BATCH_SIZE = 5000;
+
+/**
+ * Validates one task of the timeout state machine: `shard` within the configured shards, an optional
+ * `batchSize`, and `startedAt` (ISO) of the execution, now when absent or unreadable.
+ */
+export function parseSweepTask(input: unknown, shardCount: number, now = Date.now()): SweepTask {
+  const task = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+  const shard = Number(task.shard);
+  if (task.shard === undefined || task.shard === null || !Number.isInteger(shard) || shard < 0 || shard >= shardCount) {
+    throw new InvalidInputError(`shard must be an integer from 0 to ${shardCount - 1}`);
+  }
+  const rawBatch = task.batchSize;
+  const batchSize = rawBatch === undefined || rawBatch === null ? undefined : Number(rawBatch);
+  if (batchSize !== undefined && (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_SWEEP_BATCH_SIZE)) {
+    throw new InvalidInputError(`batchSize must be an integer from 1 to ${MAX_SWEEP_BATCH_SIZE}`);
+  }
+  const startedAt = typeof task.startedAt === 'string' ? Date.parse(task.startedAt) : Number.NaN;
+  return { shard, batchSize, startedAt: Number.isNaN(startedAt) ? now : startedAt };
 }

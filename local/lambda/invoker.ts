@@ -4,6 +4,7 @@
  * read their configuration at module load), then each call gets a fresh Lambda context and the
  * function's Timeout.
  */
+import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { Context } from 'aws-lambda';
 import type { FunctionSpec } from '../template';
 import { lambdaContext } from './context';
@@ -20,6 +21,12 @@ export class FunctionTimeoutError extends Error {
 
 export class FunctionInvoker {
   private readonly loaded = new Map<string, Handler>();
+  /**
+   * Lambda's invocation store in its concurrent mode (AWS_LAMBDA_MAX_CONCURRENCY, set by the local
+   * environment): this process runs many invocations at once, and each log line must carry its own
+   * invocation's request id and cold start, as Powertools keeps them per invocation in this store.
+   */
+  private readonly store: Promise<InvokeStoreBase> = InvokeStore.getInstanceAsync(true);
 
   constructor(private readonly functions: Map<string, FunctionSpec>) {}
 
@@ -29,8 +36,12 @@ export class FunctionInvoker {
     return spec;
   }
 
-  /** Loads every handler now, so configuration errors surface at start-up and not on the first request. */
-  preload(): void {
+  /**
+   * Loads every handler now, so configuration errors surface at start-up and not on the first request.
+   * The invocation store comes first: Powertools looks for it as soon as a handler's modules load.
+   */
+  async preload(): Promise<void> {
+    await this.store;
     for (const spec of this.functions.values()) this.handlerOf(spec);
   }
 
@@ -61,8 +72,10 @@ export class FunctionInvoker {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new FunctionTimeoutError(spec)), timeoutMs);
     });
+    const store = await this.store;
     try {
-      return (await Promise.race([handler(event, context), timeout])) as T;
+      const invocation = store.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId }, () => handler(event, context));
+      return (await Promise.race([invocation, timeout])) as T;
     } finally {
       clearTimeout(timer);
     }

@@ -1,6 +1,7 @@
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { createSigningKey, startIdentityProvider, type IdentityProvider, type SigningKey } from '../../local/identity-provider';
 import { HandlerHarness, lambdaContext, sampleEvent } from '../support/handler-harness';
+import { stdoutLines } from '../support/stdout-lines';
 
 const CLIENT_ID = 'presence-web-client';
 
@@ -12,7 +13,8 @@ describe('WebSocket $connect authorizer', () => {
   let idp: IdentityProvider;
   let otherIdp: IdentityProvider;
   let foreignKey: SigningKey;
-  const harness = new HandlerHarness('authorizer');
+  // INFO: each case's log line says why the token was refused.
+  const harness = new HandlerHarness('authorizer', { POWERTOOLS_LOG_LEVEL: 'INFO' });
 
   beforeAll(async () => {
     [idp, otherIdp, foreignKey] = await Promise.all([startIdentityProvider(), startIdentityProvider({ poolName: 'other-pool' }), createSigningKey()]);
@@ -55,23 +57,32 @@ describe('WebSocket $connect authorizer', () => {
   });
 
   it('refuses a missing token with Unauthorized (401)', async () => {
-    await expect(authorize({})).rejects.toThrow(/^Unauthorized$/);
-    await expect(authorize({ query: { Authorization: '' }, protocol: 'presence.v1' })).rejects.toThrow(/^Unauthorized$/);
+    await stdoutLines(async () => {
+      await expect(authorize({})).rejects.toThrow(/^Unauthorized$/);
+      await expect(authorize({ query: { Authorization: '' }, protocol: 'presence.v1' })).rejects.toThrow(/^Unauthorized$/);
+    });
   });
 
   it.each([
-    ['expired', () => idp.mintToken({ userId: 'alice', clientId: CLIENT_ID, expiresInSeconds: -60 })],
-    ['signed with another key', () => idp.mintToken({ userId: 'alice', clientId: CLIENT_ID, key: foreignKey, kid: idp.key.kid })],
-    ['from another issuer', () => otherIdp.mintToken({ userId: 'alice', clientId: CLIENT_ID })],
-    ['for another client', () => idp.mintToken({ userId: 'alice', clientId: 'someone-else' })],
-    ['an access token where id tokens are expected', () => idp.mintToken({ userId: 'alice', clientId: CLIENT_ID, tokenUse: 'access' })],
-    ['without a user id', () => idp.mintToken({ userId: 'alice', clientId: CLIENT_ID, extraClaims: { sub: undefined } })],
-    ['garbage', () => 'a.b.c'],
-    ['tampered', () => idp.mintToken({ userId: 'alice', clientId: CLIENT_ID }).replace(/\.[^.]+\./, `.${Buffer.from('{"sub":"mallory"}').toString('base64url')}.`)],
-  ])('denies a token that is %s (403)', async (_label, token) => {
-    const result = await authorize({ query: { Authorization: token() } });
+    ['expired', 'expired', () => idp.mintToken({ userId: 'alice', clientId: CLIENT_ID, expiresInSeconds: -60 })],
+    ['signed with another key', 'bad-signature', () => idp.mintToken({ userId: 'alice', clientId: CLIENT_ID, key: foreignKey, kid: idp.key.kid })],
+    // Its key is not in our issuer's JWKS: that is found before the issuer claim is read.
+    ['from another issuer', 'unknown-key', () => otherIdp.mintToken({ userId: 'alice', clientId: CLIENT_ID })],
+    ['from another issuer, signed with a key of ours', 'wrong-issuer', () => idp.mintToken({ userId: 'alice', clientId: CLIENT_ID, issuer: otherIdp.issuer })],
+    ['for another client', 'wrong-audience', () => idp.mintToken({ userId: 'alice', clientId: 'someone-else' })],
+    ['an access token where id tokens are expected', 'wrong-token-use', () => idp.mintToken({ userId: 'alice', clientId: CLIENT_ID, tokenUse: 'access' })],
+    ['without a user id', 'no-user-id', () => idp.mintToken({ userId: 'alice', clientId: CLIENT_ID, extraClaims: { sub: undefined } })],
+    ['garbage', 'malformed', () => 'a.b.c'],
+    [
+      'tampered',
+      'bad-signature',
+      () => idp.mintToken({ userId: 'alice', clientId: CLIENT_ID }).replace(/\.[^.]+\./, `.${Buffer.from('{"sub":"mallory"}').toString('base64url')}.`),
+    ],
+  ])('denies a token that is %s (403), and logs why: %s', async (_label, reason, token) => {
+    const { result, lines } = await stdoutLines(() => authorize({ query: { Authorization: token() } }));
     expect(effect(result)).toBe('Deny');
     expect(result.context).toBeUndefined();
+    expect(lines.filter((line) => line.message === 'websocket authorizer')).toEqual([expect.objectContaining({ effect: 'Deny', reason })]);
   });
 
   it('$connect echoes a named subprotocol, not the token', async () => {

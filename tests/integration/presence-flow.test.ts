@@ -47,6 +47,7 @@ describe('presence flow through the real handlers', () => {
     await harness.connect('bob', bob);
     await harness.connect('carol', carol);
     await harness.connect('stranger', stranger);
+    harness.connections.clearAll(); // the came-online announcements of these connects are not what this test counts
 
     const result = await harness.update('alice', alice, { url: 'https://news.bbc.co.uk/world?x=1', title: 'World - BBC' });
     expect(result.statusCode).toBe(200);
@@ -65,6 +66,23 @@ describe('presence flow through the real handlers', () => {
     expect(harness.connections.frames(carol)).toEqual([expected]);
     expect(harness.connections.frames(alice)).toEqual([expected]);
     expect(harness.connections.frames(stranger)).toEqual([]);
+  });
+
+  it('announces a user who comes online to online friends at once (no page shared yet), once per session', async () => {
+    const [bob, stranger, alice, phone] = [id('bob'), id('stranger'), id('alice'), id('alice-phone')];
+    await harness.connect('bob', bob);
+    await harness.connect('stranger', stranger);
+    harness.connections.clearAll();
+
+    await harness.connect('alice', alice);
+    const online = { type: 'update-presence', userId: 'alice', url: '', title: '', domain: '', latestUrl: '', latestTitle: '', latestDomain: '' };
+    expect(harness.connections.frames(bob)).toEqual([online]);
+    expect(harness.connections.frames(stranger)).toEqual([]);
+    const snapshot = JSON.parse((await harness.getPresence('bob')).body) as { presenceArr: { userId: string; page: unknown }[] };
+    expect(snapshot.presenceArr.find((entry) => entry.userId === 'alice')?.page).toEqual({ url: '', title: '', domain: '' });
+
+    await harness.connect('alice', phone); // already online: nothing new to tell
+    expect(harness.connections.frames(bob)).toHaveLength(1);
   });
 
   it('sends a hidden page with empty url and title but keeps the latest shared page', async () => {
@@ -110,6 +128,7 @@ describe('presence flow through the real handlers', () => {
     await harness.connect('alice', laptop);
     await harness.connect('alice', phone);
     await harness.connect('bob', bob);
+    harness.connections.clearAll(); // the came-online announcements of these connects are not what this test counts
 
     await harness.update('alice', laptop, { url: 'https://example.com/', title: 'Example' });
     expect(harness.connections.frames(phone)).toHaveLength(1);
@@ -185,9 +204,11 @@ describe('presence flow through the real handlers', () => {
   it('removes exactly the gone connection (410) and keeps the update working', async () => {
     const [alice, bobDead, bobLive] = [id('alice'), id('bob-dead'), id('bob-live')];
     await harness.connect('alice', alice);
-    await harness.connect('bob', bobDead);
+    // Connected a minute ago: a connection still in its handshake is never removed on a 410.
+    await harness.connect('bob', bobDead, {}, Date.now() - 60_000);
     await harness.connect('bob', bobLive);
     harness.connections.drop(bobDead); // the socket died; API Gateway answers 410 from now on
+    harness.connections.clearAll();
 
     expect((await harness.update('alice', alice, { url: 'https://example.com/a', title: 'A' })).statusCode).toBe(200);
     expect(harness.connections.frames(bobLive)).toHaveLength(1);

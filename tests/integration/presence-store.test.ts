@@ -5,7 +5,7 @@ import { KeySpace } from '../../layers/core/keys';
 import { PresenceService } from '../../layers/core/presence-service';
 import { ApiGatewayConnectionGateway } from '../../layers/core/push/connection-gateway';
 import type { RedisClient } from '../../layers/core/redis/client';
-import { PresenceStore, UNLIMITED } from '../../layers/core/redis/presence-store';
+import { HANDSHAKE_GRACE_MS, PresenceStore, UNLIMITED } from '../../layers/core/redis/presence-store';
 import { startRedisEmulator, type RedisEmulator } from '../../local/backends/redis-emulator';
 import { TimeoutSweeper } from '../../layers/core/timeout-sweeper';
 import { localCredentialEnvironment } from '../../local/aws-credentials';
@@ -61,7 +61,7 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
       store,
       directory,
       gateway,
-      settings: { timeoutMs: 2 * MINUTE, sweepBatchSize: 2, pushConcurrency: 8, statusShards: 8 },
+      settings: { timeoutMs: 2 * MINUTE, sweepBatchSize: 2, pushConcurrency: 8, statusShards: 8, sweepTimeBudgetMs: 45_000 },
       clock: now,
     });
   });
@@ -79,11 +79,20 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
 
   let n = 0;
   const user = (name: string) => `${name}-${topology}-${++n}`;
+  /** Connects as the $connect handler does: a user who came online is announced (lease taken, then released). */
+  const connected = async (on: PresenceStore, u: string, connectionId: string) => {
+    const { fanOut } = await on.connect(u, connectionId, clock, clock);
+    if (fanOut) await on.releasePush(u, clock, true);
+  };
 
-  it('connect marks online once; heartbeat needs a registered connection', async () => {
+  it('connect marks online once (and takes the push lease to tell friends); heartbeat needs a registered connection', async () => {
     const u = user('u');
-    expect(await store.connect(u, 'c1', clock, clock)).toBe(true);
-    expect(await store.connect(u, 'c2', clock, clock)).toBe(false);
+    expect(await store.connect(u, 'c1', clock, clock)).toEqual({
+      cameOnline: true,
+      fanOut: { page: { url: '', title: '', domain: '' }, latest: { url: '', title: '', domain: '' }, ownConnections: [] },
+    });
+    expect(await store.releasePush(u, clock, true)).toBeNull();
+    expect(await store.connect(u, 'c2', clock, clock)).toEqual({ cameOnline: false, fanOut: null });
     expect(await store.heartbeat(u, 'c1', clock + 1000)).toBe('ok');
     expect(await store.heartbeat(u, 'nope', clock + 1000)).toBe('stale');
     const presence = (await store.snapshot([u])).get(u)!;
@@ -105,7 +114,7 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
 
   it('update stores the page, keeps the latest shared page, and returns own connections', async () => {
     const u = user('u');
-    await store.connect(u, 'c1', clock, clock);
+    await connected(store, u, 'c1');
     await store.connect(u, 'c2', clock, clock);
     const first = await store.updatePage(u, 'c1', clock, page('https://example.com/1'));
     expect(first.stored && first.fanOut!.ownConnections.sort()).toEqual(['c1', 'c2']);
@@ -134,22 +143,28 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
   it('bounds connection records in time: an expired connection neither counts nor leaks', async () => {
     const u = user('u');
     const longAgo = clock - timings.connectionMaxAgeMs - 1000;
-    expect(await store.connect(u, 'ancient', longAgo, clock)).toBe(false); // already past API Gateway's 2 hours
+    expect(await store.connect(u, 'ancient', longAgo, clock)).toEqual({ cameOnline: false, fanOut: null }); // already past API Gateway's 2 hours
     await store.connect(u, 'lost', clock - timings.connectionMaxAgeMs + 1000, clock);
     expect(await redis.pttl(keys.connections(u))).toBeLessThanOrEqual(1000);
     expect((await store.connectionsOf([u], clock + 2000)).has(u)).toBe(false);
     expect(await store.heartbeat(u, 'lost', clock + 2000)).toBe('stale');
   });
 
-  it('removes exactly the gone connections (compare-and-delete)', async () => {
+  it('removes exactly the gone connections (compare-and-delete), never one still in its handshake', async () => {
     const u = user('u');
-    await store.connect(u, 'dead', clock, clock);
-    await store.connect(u, 'live', clock, clock);
-    await store.removeConnections([
-      { userId: u, connectionId: 'dead' },
-      { userId: u, connectionId: 'never-existed' },
-    ]);
-    expect((await store.connectionsOf([u], clock)).get(u)).toEqual(['live']);
+    const settled = clock - HANDSHAKE_GRACE_MS - 1000;
+    await store.connect(u, 'dead', settled, clock);
+    await store.connect(u, 'live', settled, clock);
+    await store.connect(u, 'connecting', clock, clock);
+    await store.removeConnections(
+      [
+        { userId: u, connectionId: 'dead' },
+        { userId: u, connectionId: 'never-existed' },
+        { userId: u, connectionId: 'connecting' },
+      ],
+      clock,
+    );
+    expect((await store.connectionsOf([u], clock)).get(u)?.sort()).toEqual(['connecting', 'live']);
   });
 
   it('reads many users across all shards in one call per slot', async () => {
@@ -207,7 +222,8 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
     const tight = () =>
       new PresenceStore(redis, keys, {
         ...timings,
-        limits: { messagesPerWindow: 2, messageWindowMs: 300, floodCloseAfter: 2, fanOutBurst: 1, fanOutIntervalMs: MINUTE },
+        // A burst of 2: the came-online announcement and one update.
+        limits: { messagesPerWindow: 2, messageWindowMs: 300, floodCloseAfter: 2, fanOutBurst: 2, fanOutIntervalMs: MINUTE },
       });
 
     it('counts messages per connection in a window: over, closing, closed; then a new window', async () => {
@@ -225,7 +241,7 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
 
     it('holds one push lease per user: a page stored meanwhile is sent by the release, latest only', async () => {
       const u = user('lease');
-      await store.connect(u, 'c1', clock, clock);
+      await connected(store, u, 'c1');
       const first = await store.updatePage(u, 'c1', clock, page('https://example.com/1'));
       expect(first.stored && first.fanOut?.page.url).toBe('https://example.com/1');
       for (const n of [2, 3]) {
@@ -235,13 +251,14 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
       const next = await store.releasePush(u, clock + 5, true);
       expect(next).toMatchObject({ page: page('https://example.com/3'), ownConnections: ['c1'] });
       expect(await store.releasePush(u, clock + 6, true)).toBeNull();
-      expect(await store.claimDeferred(keys.shardOf(u), clock + 60 * MINUTE, 100)).toEqual([]);
+      const claimed = await store.claimDeferred(keys.shardOf(u), clock + 60 * MINUTE, 100);
+      expect(claimed.filter((entry) => entry.userId === u)).toEqual([]);
     });
 
     it('lets the sweep finish a fan-out whose pusher died, once its lease has expired', async () => {
       const u = user('died');
       const shard = keys.shardOf(u);
-      await store.connect(u, 'c1', clock, clock);
+      await connected(store, u, 'c1');
       await store.updatePage(u, 'c1', clock, page('https://example.com/1')); // takes the lease, never releases
       await store.updatePage(u, 'c1', clock + 1, page('https://example.com/2'));
       const mine = (claimed: { userId: string }[]) => claimed.filter((entry) => entry.userId === u);
@@ -256,7 +273,7 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
       const budgeted = tight();
       const [u, gone] = [user('over'), user('gone')];
       for (const id of [u, gone]) {
-        await budgeted.connect(id, 'c1', clock, clock);
+        await connected(budgeted, id, 'c1');
         const first = await budgeted.updatePage(id, 'c1', clock, page('https://example.com/1'));
         expect(first.stored && first.fanOut).not.toBeNull();
         expect(await budgeted.releasePush(id, clock, true)).toBeNull();

@@ -246,6 +246,7 @@ describe('presence-timeout workflow (local execution, real handler)', () => {
     await harness.connect('friend-b', 'c-friend-b1');
     await harness.connect('friend-b', 'c-friend-b2');
     await harness.connect('requester', 'c-requester');
+    harness.connections.clearAll(); // the came-online announcements of these connects are not what this test counts
     const lastActive = await makeStale(stale);
 
     const { output } = await run();

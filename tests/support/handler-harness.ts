@@ -100,9 +100,9 @@ export class HandlerHarness {
     return this.handler(file)(event, lambdaContext(file)) as Promise<WebSocketResult>;
   }
 
-  connect(userId: string, connectionId: string, patch: Record<string, unknown> = {}): Promise<WebSocketResult> {
+  connect(userId: string, connectionId: string, patch: Record<string, unknown> = {}, connectedAt = Date.now()): Promise<WebSocketResult> {
     this.connections.open(connectionId);
-    return this.ws('connect', 'connect', userId, connectionId, { ...patch, requestContext: { connectedAt: Date.now() } });
+    return this.ws('connect', 'connect', userId, connectionId, { ...patch, requestContext: { connectedAt } });
   }
 
   heartbeat(userId: string, connectionId: string, body = JSON.stringify({ action: 'heartbeat', jwt: 'ignored' })) {

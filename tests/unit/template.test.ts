@@ -6,6 +6,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { loadTemplate, type CfnResource, type CfnTemplate } from '../../scripts/cfn-yaml';
 import { createValidator, findSchema, schemaPath } from '../../scripts/validate-template';
+import { Metric } from '../../layers/core/metrics';
 
 const ROOT = resolve(__dirname, '..', '..');
 const TEMPLATE_PATH = join(ROOT, 'template.yaml');
@@ -38,8 +39,8 @@ const ROUTES: Record<string, string> = {
   'update-presence': 'UpdatePresenceFunction',
   $default: 'DefaultFunction',
 };
-const PUSHERS = ['DisconnectFunction', 'HeartbeatFunction', 'UpdatePresenceFunction', 'DefaultFunction', 'SweepShardFunction'];
-const POSTGRES_READERS = ['DisconnectFunction', 'UpdatePresenceFunction', 'GetPresenceFunction', 'GetUserPresenceFunction', 'SweepShardFunction'];
+const PUSHERS = ['ConnectFunction', 'DisconnectFunction', 'HeartbeatFunction', 'UpdatePresenceFunction', 'DefaultFunction', 'SweepShardFunction'];
+const POSTGRES_READERS = ['ConnectFunction', 'DisconnectFunction', 'UpdatePresenceFunction', 'GetPresenceFunction', 'GetUserPresenceFunction', 'SweepShardFunction'];
 /** The esbuild settings every function shares (SAM has no Globals for Metadata); only EntryPoints differ. */
 const SHARED_BUILD_PROPERTIES = { Packages: 'external', Format: 'cjs', Target: 'es2022', Minify: true, Sourcemap: true };
 
@@ -69,6 +70,7 @@ const ATTRIBUTES: Record<string, string[]> = {
   'AWS::ApiGatewayV2::Integration': ['IntegrationId'],
   'AWS::ApiGatewayV2::Route': ['RouteId'],
   'AWS::Logs::LogGroup': ['Arn'],
+  'AWS::CloudWatch::Alarm': ['Arn'],
   'AWS::Lambda::Permission': [],
 };
 
@@ -604,6 +606,83 @@ describe('template.yaml', () => {
           if (/PASSWORD|SECRET|TOKEN|API_KEY/.test(name)) expect(`${name}: ${typeof value}`).toBe(`${name}: object`); // an intrinsic
         }
       }
+    });
+  });
+
+  describe('operations: metrics, alarms, dashboard, tracing', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm');
+    const serviceMetrics = new Set<string>(Object.values(Metric));
+    /** Every metric an alarm reads: [namespace, name]. */
+    const alarmMetrics = alarms.flatMap(([, alarm]) => {
+      const p = obj(alarm.Properties);
+      if (p.MetricName) return [[p.Namespace, p.MetricName]];
+      return list(p.Metrics).flatMap((m) => {
+        const metric = obj(obj(obj(m).MetricStat).Metric);
+        return metric.MetricName ? [[metric.Namespace, metric.MetricName]] : [];
+      });
+    });
+
+    it('alarms on function errors and throttles, handler failures, dependencies, the sweep and both APIs', () => {
+      expect(alarms.map(([id]) => id).sort()).toEqual(
+        [
+          'FunctionErrorsAlarm',
+          'FunctionThrottlesAlarm',
+          'HandlerFailuresAlarm',
+          'PostgresErrorsAlarm',
+          'RedisErrorsAlarm',
+          'RestApi5xxAlarm',
+          'SweepBacklogAlarm',
+          'SweepFailedAlarm',
+          'SweepTimedOutAlarm',
+          'WebSocketExecutionErrorsAlarm',
+          'WebSocketIntegrationErrorsAlarm',
+        ].sort(),
+      );
+      // Errors and throttles cover every function.
+      for (const id of ['FunctionErrorsAlarm', 'FunctionThrottlesAlarm']) {
+        const watched = list(props(id).Metrics).map((m) => obj(list(obj(obj(obj(m).MetricStat).Metric).Dimensions)[0]).Value).filter(Boolean);
+        expect(watched.map((ref) => obj(ref).Ref).sort()).toEqual([...functionIds].sort());
+      }
+    });
+
+    it('reads only metrics the service emits (layers/core/metrics.ts) or AWS publishes', () => {
+      for (const [namespace, name] of alarmMetrics) {
+        if (namespace === 'PresenceApi') expect(serviceMetrics).toContain(name);
+        else expect(['AWS/Lambda', 'AWS/States', 'AWS/ApiGateway']).toContain(namespace);
+      }
+      // CloudWatch's shorthand: "." repeats the field of the row above, "..." all of them up to the next.
+      const body = JSON.parse(subString(props('Dashboard').DashboardBody)!.replace(/\$\{[^}]+\}/g, 'x')) as {
+        widgets: { properties: { metrics?: unknown[][] } }[];
+      };
+      const shown: string[] = [];
+      for (const { properties } of body.widgets) {
+        let previous: unknown[] = [];
+        for (const row of properties.metrics ?? []) {
+          const fields = row[0] === '...' ? [...previous.slice(0, previous.length - row.length + 1), ...row.slice(1)] : row.map((f, i) => (f === '.' ? previous[i] : f));
+          if (fields[0] === 'PresenceApi') shown.push(String(fields[1]));
+          previous = fields;
+        }
+      }
+      expect(new Set(shown).size).toBeGreaterThan(10);
+      for (const name of shown) expect(serviceMetrics).toContain(name);
+    });
+
+    it('notifies an existing topic or one made for an e-mail address, and nothing when neither is given', () => {
+      for (const [id, alarm] of alarms) {
+        const actions = obj(alarm.Properties).AlarmActions;
+        expect(`${id}: ${JSON.stringify(actions)}`).toBe(
+          `${id}: ${JSON.stringify({ 'Fn::If': ['NotifiesAlarms', [{ 'Fn::If': ['HasAlarmTopicArn', { Ref: 'AlarmTopicArn' }, { Ref: 'AlarmTopic' }] }], { Ref: 'AWS::NoValue' }] })}`,
+        );
+      }
+      expect(resources.AlarmTopic?.Condition).toBe('CreatesAlarmTopic');
+      expect(template.Parameters?.AlarmEmail?.Default).toBe('');
+    });
+
+    it('turns X-Ray tracing on for every function and the state machine with one parameter', () => {
+      const globals = obj(template.Globals?.Function);
+      expect(globals.Tracing).toEqual({ 'Fn::If': ['TracingEnabled', 'Active', 'PassThrough'] });
+      expect(obj(obj(globals.Environment).Variables).POWERTOOLS_TRACE_ENABLED).toEqual({ Ref: 'EnableTracing' });
+      expect(obj(props('PresenceTimeoutStateMachine').Tracing).Enabled).toEqual({ 'Fn::If': ['TracingEnabled', true, false] });
     });
   });
 

@@ -1,11 +1,27 @@
 import { CognitoJwtVerifier, JwtVerifier } from 'aws-jwt-verify';
+import {
+  CognitoJwtInvalidClientIdError,
+  CognitoJwtInvalidTokenUseError,
+  FetchError,
+  JwksNotAvailableInCacheError,
+  JwtExpiredError,
+  JwtInvalidAudienceError,
+  JwtInvalidClaimError,
+  JwtInvalidIssuerError,
+  JwtInvalidSignatureAlgorithmError,
+  JwtInvalidSignatureError,
+  JwtNotBeforeError,
+  JwtParseError,
+  JwtWithoutValidKidError,
+  KidNotFoundInJwksError,
+} from 'aws-jwt-verify/error';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
 import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
 import { ConfigError, type JwtConfig } from '../config';
 import { UnauthorizedError } from '../errors';
 
 export interface TokenVerifier {
-  /** Resolves the user id of a fully verified token; rejects with UnauthorizedError otherwise. */
+  /** Resolves the user id of a fully verified token; rejects with TokenRefusedError (and why) otherwise. */
   verify(token: string): Promise<string>;
   /** Fetches the JWKS ahead of the first request (call at init). */
   hydrate(): Promise<void>;
@@ -39,8 +55,54 @@ function jwksCacheFor(jwksUri: string): SimpleJwksCache | undefined {
   });
 }
 
+/** Why a token was refused, for logs and the AuthorizerRefusals metric (never the token itself). */
+export type RefusalReason =
+  | 'expired'
+  | 'not-yet-valid'
+  | 'wrong-issuer'
+  | 'wrong-audience'
+  | 'wrong-token-use'
+  | 'bad-signature'
+  | 'unknown-key'
+  | 'malformed'
+  | 'no-user-id'
+  | 'keys-unavailable'
+  | 'invalid';
+
+export class TokenRefusedError extends UnauthorizedError {
+  constructor(readonly reason: RefusalReason) {
+    super('Invalid token');
+  }
+}
+
+class WrongTokenUseError extends Error {}
+class WrongClientError extends Error {}
+
+const REASONS: Array<[new (...args: never[]) => Error, RefusalReason]> = [
+  [JwtExpiredError, 'expired'],
+  [JwtNotBeforeError, 'not-yet-valid'],
+  [JwtInvalidIssuerError, 'wrong-issuer'],
+  [JwtInvalidAudienceError, 'wrong-audience'],
+  [CognitoJwtInvalidClientIdError, 'wrong-audience'],
+  [WrongClientError, 'wrong-audience'],
+  [CognitoJwtInvalidTokenUseError, 'wrong-token-use'],
+  [WrongTokenUseError, 'wrong-token-use'],
+  [JwtInvalidSignatureError, 'bad-signature'],
+  [JwtInvalidSignatureAlgorithmError, 'bad-signature'],
+  [KidNotFoundInJwksError, 'unknown-key'],
+  [JwtWithoutValidKidError, 'unknown-key'],
+  [JwtParseError, 'malformed'],
+  [JwksNotAvailableInCacheError, 'keys-unavailable'],
+  [FetchError, 'keys-unavailable'],
+];
+
+export function refusalReason(error: unknown): RefusalReason {
+  if (error instanceof TokenRefusedError) return error.reason;
+  return REASONS.find(([type]) => error instanceof type)?.[1] ?? 'invalid';
+}
+
 function checkTokenUse(payload: JwtPayload, tokenUse: string): void {
-  if (payload.token_use !== tokenUse) throw new Error(`token_use must be ${tokenUse}`);
+  if (payload.token_use !== tokenUse) throw new WrongTokenUseError(`token_use must be ${tokenUse}`);
 }
 
 /**
@@ -54,6 +116,8 @@ export function createTokenVerifier(config: JwtConfig): TokenVerifier {
       userPoolId: config.userPoolId,
       tokenUse: config.tokenUse,
       clientId: config.clientIds,
+      // Claim errors carry the (signature-checked) payload, so a refusal can say what was wrong with it.
+      includeRawJwtInErrors: true,
     }) as unknown as RawVerifier;
   } else {
     const jwksCache = jwksCacheFor(config.jwksUri);
@@ -63,10 +127,11 @@ export function createTokenVerifier(config: JwtConfig): TokenVerifier {
         jwksUri: config.jwksUri,
         // Cognito puts the app client id in `aud` (id tokens) or `client_id` (access tokens).
         audience: config.tokenUse === 'id' ? config.clientIds : null,
+        includeRawJwtInErrors: true,
         customJwtCheck: ({ payload }) => {
           checkTokenUse(payload, config.tokenUse);
           if (config.tokenUse === 'access' && !config.clientIds.includes(String(payload.client_id))) {
-            throw new Error('client_id not allowed');
+            throw new WrongClientError('client_id not allowed');
           }
         },
       },
@@ -78,11 +143,15 @@ export function createTokenVerifier(config: JwtConfig): TokenVerifier {
       let payload: JwtPayload;
       try {
         payload = await raw.verify(token);
-      } catch {
-        throw new UnauthorizedError('Invalid token');
+      } catch (error) {
+        // An access token offered where id tokens are expected fails the audience check first (it has no
+        // `aud`); its token_use says what is really wrong.
+        const claims = error instanceof JwtInvalidClaimError ? error.rawJwt?.payload : undefined;
+        if (claims && claims.token_use !== undefined && claims.token_use !== config.tokenUse) throw new TokenRefusedError('wrong-token-use');
+        throw new TokenRefusedError(refusalReason(error));
       }
       const userId = payload[config.userIdClaim];
-      if (typeof userId !== 'string' || userId === '') throw new UnauthorizedError('Token has no user id');
+      if (typeof userId !== 'string' || userId === '') throw new TokenRefusedError('no-user-id');
       return userId;
     },
     hydrate: () => raw.hydrate(),

@@ -3,6 +3,7 @@ import { Pool, type PoolConfig, type QueryResult, type QueryResultRow } from 'pg
 import type { PostgresConfig } from '../config';
 import { ServiceUnavailableError } from '../errors';
 import { logger } from '../logger';
+import { countBy, Metric } from '../metrics';
 import { isLostConnection, isPostgresOutage } from './failures';
 
 /** Reads the password once per container; pg calls this only when it opens a connection. */
@@ -57,6 +58,7 @@ export class BoundedPool implements QueryPool {
     pool.on('error', (error) => {
       // An idle pooled connection failed; pg-pool has already discarded it.
       logger.warn('PostgreSQL connection lost while idle; discarded', { error: error.message });
+      countBy(Metric.DependencyErrors, 'Dependency', 'postgres');
     });
   }
 

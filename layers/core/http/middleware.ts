@@ -1,7 +1,6 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { PresenceError, RateLimitedError, ServiceUnavailableError, StaleConnectionError, toPublicError } from '../errors';
-import { logger } from '../logger';
+import { RateLimitedError, ServiceUnavailableError, StaleConnectionError, toPublicError } from '../errors';
 import type { PresenceService } from '../presence-service';
 import { jsonResponse } from './responses';
 
@@ -11,14 +10,6 @@ export const UNAVAILABLE_FRAME_MESSAGE = 'temporarily unavailable, retry';
 /** Middy's own error when the function is about to run out of time (its timeoutEarly). */
 function isMiddyTimeout(error: unknown): boolean {
   return error instanceof Error && error.name === 'TimeoutError' && (error.cause as { package?: string } | undefined)?.package === '@middy/core';
-}
-
-function logFailure(error: unknown, statusCode: number): void {
-  if (error instanceof ServiceUnavailableError) {
-    const cause = error.cause instanceof Error ? error.cause.message : String(error.cause);
-    logger.warn('dependency unavailable', { dependency: error.dependency, error: cause });
-  } else if (statusCode >= 500) logger.error('request failed', error as Error);
-  else logger.info('request rejected', { statusCode, reason: error instanceof PresenceError ? error.message : 'unknown' });
 }
 
 /** Outages are answered 503, never 500: a dependency failing, or the invocation running out of time waiting on one. */
@@ -41,7 +32,6 @@ export function websocketErrors(service: PresenceService): middy.MiddlewareObj<W
     onError: async (request) => {
       const error = normalize(request.error);
       const { statusCode, message } = toPublicError(error);
-      logFailure(error, statusCode);
       const { connectionId, eventType } = request.event.requestContext;
       if (connectionId && eventType === 'MESSAGE') {
         await service.sendError(connectionId, error instanceof ServiceUnavailableError ? UNAVAILABLE_FRAME_MESSAGE : message);
@@ -58,7 +48,6 @@ export function restErrors(corsOrigin: string, retryAfterSeconds: number): middy
     onError: async (request) => {
       const error = normalize(request.error);
       const { statusCode, message } = toPublicError(error);
-      logFailure(error, statusCode);
       const response = jsonResponse(statusCode, { message }, corsOrigin);
       if (error instanceof ServiceUnavailableError) response.headers = { ...response.headers, 'Retry-After': String(retryAfterSeconds) };
       request.response = response;

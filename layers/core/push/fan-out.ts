@@ -1,4 +1,5 @@
 import { logger } from '../logger';
+import { count, Metric } from '../metrics';
 import type { ServerMessage } from '../messages';
 import type { ConnectionRef } from '../redis/presence-store';
 import { forEachBounded } from './concurrency';
@@ -82,7 +83,17 @@ export async function deliverAndClose(
   };
   const work: readonly (Delivery | string)[] = connectionsToClose.length > 0 ? [...deliveries, ...connectionsToClose] : deliveries;
   await forEachBounded(work, concurrency, (item) => (typeof item === 'string' ? close(item) : post(item)));
+  recordPushes(deliveries.length, report);
   return { report, closeFailures };
+}
+
+/** Every push goes through here, so the push metrics are counted here. */
+function recordPushes(targets: number, report: FanOutReport): void {
+  if (targets === 0) return;
+  count(Metric.FanOutSize, targets);
+  count(Metric.PushesSent, report.sent);
+  count(Metric.PushesGone, report.gone.length);
+  count(Metric.PushesFailed, report.failed);
 }
 
 function describe(error: unknown): string {

@@ -1,6 +1,7 @@
 import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config';
 import { logger } from '../logger';
+import { countBy, Metric } from '../metrics';
 
 export type RedisClient = Redis | Cluster;
 
@@ -27,6 +28,7 @@ function watchConnection(client: RedisClient, endpoint: string): void {
     const now = Date.now();
     if (!failing || now - lastLogged >= REPEAT_MS) {
       logger.error(failing ? 'Redis still unreachable' : 'Redis connection failed', { endpoint, error: error.message, suppressed });
+      countBy(Metric.DependencyErrors, 'Dependency', 'redis');
       failing = true;
       lastLogged = now;
       suppressed = 0;
@@ -54,9 +56,10 @@ export function createRedisClient(config: RedisConfig): RedisClient {
     maxRetriesPerRequest: 1,
     retryStrategy: reconnectDelay,
     reconnectOnError: reconnectOnReadOnly,
-    // Commands issued in the same tick share one write; a no-op for one request at a time, a large win when a
-    // process serves many (local runtime, benchmarks).
-    enableAutoPipelining: true,
+    // No auto-pipelining: it defers every command to the next tick and wraps it in a pipeline, which
+    // halved heartbeat throughput in the benchmark (README, Performance). Calls that belong together
+    // (one script per shard) go out as one explicit pipeline instead.
+    enableAutoPipelining: false,
   };
   const endpoint = `${config.host}:${config.port}`;
   let client: RedisClient;
@@ -67,7 +70,7 @@ export function createRedisClient(config: RedisConfig): RedisClient {
       slotsRefreshTimeout: config.connectTimeoutMs,
       clusterRetryStrategy: reconnectDelay,
       enableOfflineQueue: true,
-      enableAutoPipelining: true,
+      enableAutoPipelining: false,
     };
     client = new Cluster([{ host: config.host, port: config.port }], options);
   } else {

@@ -1,7 +1,8 @@
+import { Cluster } from 'ioredis';
 import type { RateLimits } from '../config';
 import { ServiceUnavailableError } from '../errors';
 import type { KeySpace } from '../keys';
-import type { Page } from '../privacy';
+import { HIDDEN_PAGE, type Page } from '../privacy';
 import type { RedisClient } from './client';
 import { isRedisOutage } from './failures';
 import {
@@ -14,6 +15,7 @@ import {
   HEARTBEAT,
   LIVE_CONNECTIONS,
   RELEASE_PUSH,
+  REMOVE_GONE,
   SNAPSHOT,
   UPDATE_PAGE,
 } from './scripts';
@@ -59,6 +61,12 @@ export type PageUpdateResult =
 
 export type DisconnectResult = 'unchanged' | 'went-offline' | 'was-unknown';
 
+export interface ConnectResult {
+  cameOnline: boolean;
+  /** Set when this call must tell friends the user came online (it holds the push lease). */
+  fanOut: FanOutPage | null;
+}
+
 /** A deferred fan-out the sweep claimed: push it, then release it. */
 export interface DeferredFanOut extends FanOutPage {
   userId: string;
@@ -75,6 +83,9 @@ export interface StoreSettings {
   /** Cluster clients queue commands while no node is reachable; this bounds that wait (standalone clients time out by themselves). */
   commandDeadlineMs?: number;
 }
+
+/** API Gateway's $connect integration timeout: a connection this young may not be open yet. */
+export const HANDSHAKE_GRACE_MS = 30_000;
 
 /** Budgets generous enough that tests of other behaviour never meet them. */
 export const UNLIMITED: RateLimits = {
@@ -96,6 +107,7 @@ const SCRIPTS = {
   presenceClaimDeferred: CLAIM_DEFERRED,
   presenceDisconnect: DISCONNECT,
   presenceClearPending: CLEAR_PENDING,
+  presenceRemoveGone: REMOVE_GONE,
   presenceClaimStale: CLAIM_STALE,
   presenceSnapshot: SNAPSHOT,
   presenceLiveConnections: LIVE_CONNECTIONS,
@@ -176,11 +188,29 @@ export class PresenceStore {
     return [this.keys.status(shard), this.keys.connections(userId, shard), this.keys.page(userId, shard)];
   }
 
-  /** Registers a connection and marks the user active now. Resolves true when the user came online. */
-  async connect(userId: string, connectionId: string, connectedAt: number, now: number): Promise<boolean> {
+  /**
+   * Registers a connection and marks the user active now. When the user came online, `fanOut` is set
+   * if this call holds the push lease and must tell friends now (then release); else the sweep or the
+   * pusher in flight does. The new connection itself is not open yet, so it is no target.
+   */
+  async connect(userId: string, connectionId: string, connectedAt: number, now: number): Promise<ConnectResult> {
     const expiresAt = connectedAt + this.settings.connectionMaxAgeMs;
-    const result = await this.run('presenceConnect', 3, ...this.userKeys(userId), userId, connectionId, now, expiresAt, this.settings.pageTtlMs);
-    return result === 1;
+    const shard = this.keys.shardOf(userId);
+    const reply = (await this.run(
+      'presenceConnect',
+      4,
+      ...this.userKeys(userId),
+      this.keys.deferred(shard),
+      userId,
+      connectionId,
+      now,
+      expiresAt,
+      this.settings.pageTtlMs,
+      ...this.fanOutBudget,
+    )) as unknown[];
+    if (reply[0] !== 1) return { cameOnline: false, fanOut: null };
+    const [, push, lu, lt, ld] = reply as [number, number, string, string, string];
+    return { cameOnline: true, fanOut: push === 1 ? { page: HIDDEN_PAGE, latest: page(lu, lt, ld), ownConnections: [] } : null };
   }
 
   /** Refreshes the user's activity and counts the message. 'stale' when the connection is not registered (timed out or closed). */
@@ -287,10 +317,11 @@ export class PresenceStore {
   }
 
   /**
-   * Compare-and-delete of connections API Gateway reported gone: removes
-   * exactly those ids, never a newer connection of the same user.
+   * Compare-and-delete of connections API Gateway reported gone: removes exactly those ids, never a
+   * newer connection of the same user, and none registered within HANDSHAKE_GRACE_MS (it may still be
+   * in its $connect, which the Management API answers 410 for too).
    */
-  async removeConnections(refs: readonly ConnectionRef[]): Promise<void> {
+  async removeConnections(refs: readonly ConnectionRef[], now: number): Promise<void> {
     if (refs.length === 0) return;
     const byUser = new Map<string, string[]>();
     for (const { userId, connectionId } of refs) {
@@ -298,27 +329,40 @@ export class PresenceStore {
       if (list) list.push(connectionId);
       else byUser.set(userId, [connectionId]);
     }
-    await this.call(Promise.all([...byUser].map(([userId, connectionIds]) => this.redis.zrem(this.keys.connections(userId), ...connectionIds))));
+    const removeIfExpiresBefore = now - HANDSHAKE_GRACE_MS + this.settings.connectionMaxAgeMs;
+    await Promise.all(
+      [...byUser].map(([userId, connectionIds]) => this.run('presenceRemoveGone', 1, this.keys.connections(userId), removeIfExpiresBefore, ...connectionIds)),
+    );
   }
 
   /** Live connection ids of those users who have any; offline users are simply absent. One script call per shard. */
   async connectionsOf(userIds: readonly string[], now: number): Promise<Map<string, string[]>> {
     const connections = new Map<string, string[]>();
-    await this.perShard(userIds, async (shard, ids) => {
-      const keys = ids.map((userId) => this.keys.connections(userId, shard));
-      const flat = (await this.run('presenceLiveConnections', keys.length, ...keys, now, ...ids)) as string[];
-      for (const [userId, joined] of pairsToMap(flat)) connections.set(userId, splitConnections(joined));
-    });
+    await this.perShard(
+      userIds,
+      (shard, ids) => {
+        const keys = ids.map((userId) => this.keys.connections(userId, shard));
+        return ['presenceLiveConnections', keys.length, ...keys, now, ...ids];
+      },
+      (_ids, reply) => {
+        for (const [userId, joined] of pairsToMap(reply as string[])) connections.set(userId, splitConnections(joined));
+      },
+    );
     return connections;
   }
 
   /** The presence of many users (a user and all friends): one script call per shard. */
   async snapshot(userIds: readonly string[]): Promise<Map<string, UserPresence>> {
     const presence = new Map<string, UserPresence>();
-    await this.perShard(userIds, async (shard, ids) => {
-      const keys = [this.keys.status(shard), this.keys.lastSeen(shard), ...ids.map((userId) => this.keys.page(userId, shard))];
-      const flat = (await this.run('presenceSnapshot', keys.length, ...keys, ...ids)) as string[];
-      ids.forEach((userId, i) => {
+    await this.perShard(
+      userIds,
+      (shard, ids) => {
+        const keys = [this.keys.status(shard), this.keys.lastSeen(shard), ...ids.map((userId) => this.keys.page(userId, shard))];
+        return ['presenceSnapshot', keys.length, ...keys, ...ids];
+      },
+      (ids, reply) => {
+        const flat = reply as string[];
+        ids.forEach((userId, i) => {
         const [lastActive, lastSeen, u, t, d, lu, lt, ld] = flat.slice(i * 8, i * 8 + 8);
         const online = lastActive !== '';
         presence.set(userId, {
@@ -327,9 +371,10 @@ export class PresenceStore {
           page: online ? { url: u ?? '', title: t ?? '', domain: d ?? '' } : null,
           latestPage: online && lu ? { url: lu, title: lt ?? '', domain: ld ?? '' } : null,
           lastSeenAt: !online && lastSeen ? Number(lastSeen) : null,
+          });
         });
-      });
-    });
+      },
+    );
     return presence;
   }
 
@@ -377,13 +422,31 @@ export class PresenceStore {
   }
 
   /**
-   * Runs one call per shard for the users of that shard, all in parallel. ioredis auto-pipelining
-   * sends them in one write on a single node (one round trip) and one write per node on a cluster;
-   * every call touches one hash slot.
+   * One script call per shard for the users of that shard. On a single node they go out as one
+   * pipeline (one write, one round trip); on a cluster each goes to its node, all in parallel. Every
+   * call touches one hash slot.
    */
-  private async perShard(userIds: readonly string[], call: (shard: number, ids: string[]) => Promise<void>): Promise<void> {
+  private async perShard(
+    userIds: readonly string[],
+    build: (shard: number, ids: string[]) => [ScriptName, number, ...(string | number)[]],
+    decode: (ids: string[], reply: unknown) => void,
+  ): Promise<void> {
     if (userIds.length === 0) return;
-    const groups = this.keys.groupByShard(new Set(userIds));
-    await Promise.all([...groups].map(([shard, ids]) => call(shard, ids)));
+    const groups = [...this.keys.groupByShard(new Set(userIds))];
+    const calls = groups.map(([shard, ids]) => build(shard, ids));
+    if (this.redis instanceof Cluster || calls.length === 1) {
+      const replies = await Promise.all(calls.map(([name, numKeys, ...args]) => this.run(name, numKeys, ...args)));
+      replies.forEach((reply, i) => decode(groups[i]![1], reply));
+      return;
+    }
+    const pipeline = this.redis.pipeline() as unknown as Record<ScriptName, (numKeys: number, ...args: (string | number)[]) => unknown> & {
+      exec(): Promise<[Error | null, unknown][] | null>;
+    };
+    for (const [name, numKeys, ...args] of calls) pipeline[name](numKeys, ...args);
+    const replies = (await this.call(pipeline.exec())) ?? [];
+    replies.forEach(([error, reply], i) => {
+      if (error) outage(error);
+      decode(groups[i]![1], reply);
+    });
   }
 }

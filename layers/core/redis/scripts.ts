@@ -38,17 +38,39 @@ local function fanOutToken(ft, now, interval, capacity)
 end
 `;
 
-/** KEYS: status, conn, page · ARGV: userId, connectionId, now, expiresAt, pageTtlMs → 1 came online, 0 already online, -1 expired */
-export const CONNECT = `
+/**
+ * Registers a connection and marks the user active now. A user who comes online starts with no page
+ * shared yet, and friends are to be told at once: like an update, that fan-out takes the push lease
+ * and a fan-out token, or is deferred to the pusher in flight or to the sweep.
+ * KEYS: status, conn, page, deferred · ARGV: userId, connectionId, now, expiresAt, pageTtlMs, fanOutIntervalMs, fanOutCapacityMs, leaseMs
+ * → { -1 } connection already expired · { 0 } already online · { 1, push (1|0), latestUrl, latestTitle, latestDomain } came online
+ */
+export const CONNECT = `${FAN_OUT_BUDGET}
 local now = tonumber(ARGV[3])
 local expiresAt = tonumber(ARGV[4])
-if expiresAt <= now then return -1 end
+if expiresAt <= now then return { -1 } end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 redis.call('ZADD', KEYS[2], expiresAt, ARGV[2])
 local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
 redis.call('PEXPIREAT', KEYS[2], newest[2])
+if redis.call('ZADD', KEYS[1], 'GT', now, ARGV[1]) == 0 then
+  redis.call('PEXPIRE', KEYS[3], ARGV[5])
+  return { 0 }
+end
+redis.call('HSET', KEYS[3], 'u', '', 't', '', 'd', '')
 redis.call('PEXPIRE', KEYS[3], ARGV[5])
-return redis.call('ZADD', KEYS[1], 'GT', now, ARGV[1])
+local state = redis.call('HMGET', KEYS[3], 'lu', 'lt', 'ld', 'ft', 'pl')
+local lease = tonumber(state[5]) or 0
+local tat = false
+if lease <= now then tat = fanOutToken(state[4], now, tonumber(ARGV[6]), tonumber(ARGV[7])) end
+if tat then
+  redis.call('HSET', KEYS[3], 'ft', tat, 'pl', now + tonumber(ARGV[8]), 'pd', '0')
+  redis.call('ZADD', KEYS[4], now + tonumber(ARGV[8]), ARGV[1])
+else
+  redis.call('HSET', KEYS[3], 'pd', '1')
+  redis.call('ZADD', KEYS[4], 'LT', math.max(lease, now), ARGV[1])
+end
+return { 1, tat and 1 or 0, state[1] or '', state[2] or '', state[3] or '' }
 `;
 
 /**
@@ -213,6 +235,22 @@ redis.call('ZADD', KEYS[4], now, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - tonumber(ARGV[4]))
 redis.call('HSETNX', KEYS[5], ARGV[1], '')
 return result
+`;
+
+/**
+ * Compare-and-delete of connections API Gateway reported gone (410): removes exactly those ids, never a
+ * newer connection of the user, and not one registered in the last moments either: a connection still
+ * in its $connect is gone to the Management API too, and a push to it races with its handshake.
+ * KEYS: conn(u) · ARGV: removeIfExpiresBefore, c1, c2, … → how many were removed
+ */
+export const REMOVE_GONE = `
+local removed = 0
+local before = tonumber(ARGV[1])
+for i = 2, #ARGV do
+  local expiresAt = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if expiresAt and tonumber(expiresAt) < before then removed = removed + redis.call('ZREM', KEYS[1], ARGV[i]) end
+end
+return removed
 `;
 
 /** Compare-and-delete of pending entries: only entries still holding what the caller read. KEYS: pending · ARGV: u1, v1, u2, v2, … */

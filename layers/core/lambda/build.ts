@@ -1,0 +1,110 @@
+import middy from '@middy/core';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  APIGatewayProxyWebsocketEventV2,
+  APIGatewayRequestAuthorizerEvent,
+  Context,
+} from 'aws-lambda';
+import { restErrors, websocketErrors } from '../http/middleware';
+import type { Runtime } from '../runtime';
+import { invocationFields, invocationLog, type InvocationFields } from './invocation';
+import { taskErrors } from './task-errors';
+import { withTracing } from './tracing';
+
+export type WebSocketEvent = APIGatewayProxyWebsocketEventV2 & {
+  requestContext: APIGatewayProxyWebsocketEventV2['requestContext'] & { authorizer?: Record<string, unknown> };
+};
+export type WebSocketResult = { statusCode: number; headers?: Record<string, string>; body?: string };
+
+/** A handler's work: the parsed event in, the answer out; `log` adds fields to the invocation's log line. */
+type Route<E, R> = (event: E, log: InvocationFields) => Promise<R>;
+
+/**
+ * Middy answers this long before the function's timeout with its own TimeoutError (mapped to 503), so
+ * the client gets our error frame or response, not API Gateway's "Internal server error".
+ */
+const TIMEOUT_EARLY = { timeoutEarlyInMillis: 500 };
+
+function build<E, R>(route: Route<E, R>) {
+  return middy<E, R, Error, Context>(TIMEOUT_EARLY).handler((event) => route(event, invocationFields(event)));
+}
+
+function authorizerUser(event: WebSocketEvent): unknown {
+  const authorizer = event.requestContext.authorizer;
+  return authorizer?.userId ?? authorizer?.principalId;
+}
+
+/**
+ * Every WebSocket route: one log line per invocation (route, user, connection, status, duration and
+ * what the route adds, e.g. pushes), error frames for bad messages and outages, reconnect for stale
+ * connections and flooders.
+ */
+export function websocketHandler(runtime: Runtime, route: Route<WebSocketEvent, WebSocketResult>) {
+  return withTracing(
+    build(route)
+      .use(
+        invocationLog<WebSocketEvent, WebSocketResult>({
+          message: 'websocket route',
+          describe: (event, response) => ({
+            route: event.requestContext.routeKey,
+            userId: authorizerUser(event),
+            connectionId: event.requestContext.connectionId,
+            status: response?.statusCode,
+          }),
+        }),
+      )
+      .use(websocketErrors(runtime.service)),
+  );
+}
+
+/** Every REST route: one log line per request, typed errors with CORS (503 with Retry-After for outages). */
+export function restHandler(runtime: Runtime, route: Route<APIGatewayProxyEvent, APIGatewayProxyResult>) {
+  const { userIdClaim } = runtime.config;
+  return withTracing(
+    build(route)
+      .use(
+        invocationLog<APIGatewayProxyEvent, APIGatewayProxyResult>({
+          message: 'rest request',
+          describe: (event, response) => ({
+            method: event.httpMethod,
+            resource: event.resource,
+            userId: (event.requestContext.authorizer?.claims as Record<string, unknown> | undefined)?.[userIdClaim],
+            status: response?.statusCode,
+          }),
+        }),
+      )
+      .use(restErrors(runtime.config.corsOrigin, runtime.config.presence.retryAfterSeconds)),
+  );
+}
+
+/** The $connect authorizer: one log line per handshake (allowed, or refused and why; never the token). */
+export function authorizerHandler(route: Route<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult>) {
+  return withTracing(
+    build(route).use(
+      invocationLog<APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult>({
+        message: 'websocket authorizer',
+        describe: (_event, response) => ({ effect: response?.policyDocument.Statement[0]?.Effect }),
+      }),
+    ),
+  );
+}
+
+/**
+ * A Step Functions task: invalid input is a typed error Step Functions can tell from an outage (which
+ * it retries); one log line per task, at INFO only when the task did something (`busy`).
+ */
+export function taskHandler<E, R extends object>(name: string, busy: (result: InvocationFields) => boolean, route: Route<E, R>) {
+  return withTracing(
+    build(route)
+      .use(
+        invocationLog<E, R>({
+          message: name,
+          describe: (_event, response) => ({ ...(response ?? {}) }),
+          quiet: (fields) => !busy(fields),
+        }),
+      )
+      .use(taskErrors()),
+  );
+}

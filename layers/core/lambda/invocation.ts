@@ -1,0 +1,73 @@
+import type middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { ServiceUnavailableError, toPublicError } from '../errors';
+import { logger } from '../logger';
+import { count, countBy, Metric, publishMetrics } from '../metrics';
+
+/** Fields a handler adds to its invocation's log line (pushes sent, a refusal's reason, …). */
+export type InvocationFields = Record<string, unknown>;
+
+/** What the log line of one kind of function says about its event and its answer. */
+export interface InvocationDescriber<E, R> {
+  /** The line's message, e.g. "websocket route". */
+  message: string;
+  describe(event: E, response: R | undefined): InvocationFields;
+  /** Lines that say nothing worth reading at INFO (an idle sweep batch) go out at DEBUG. */
+  quiet?(fields: InvocationFields): boolean;
+}
+
+const fieldsByEvent = new WeakMap<object, InvocationFields>();
+
+/** The fields of the invocation handling this event (a handler adds to them). */
+export function invocationFields(event: unknown): InvocationFields {
+  const key = event as object;
+  let fields = fieldsByEvent.get(key);
+  if (!fields) {
+    fields = {};
+    fieldsByEvent.set(key, fields);
+  }
+  return fields;
+}
+
+/** Provisioned containers start before their first request: that request is no cold start. */
+const PROVISIONED = process.env.AWS_LAMBDA_INITIALIZATION_TYPE === 'provisioned-concurrency';
+
+/**
+ * The one per-invocation middleware every function uses, outermost: the Lambda context on every log
+ * line with this function's own cold start, one log line per invocation (what it was, how it ended,
+ * how long it took, and the handler's fields), the ColdStart and DependencyErrors metrics, and the
+ * invocation's metrics published at its end.
+ */
+export function invocationLog<E, R>(describer: InvocationDescriber<E, R>): middy.MiddlewareObj<E, R, Error, Context> {
+  let coldStart = !PROVISIONED;
+  const started = new WeakMap<object, number>();
+  const finish = (request: middy.Request<E, R, Error, Context>): void => {
+    const durationMs = Math.round((performance.now() - (started.get(request.event as object) ?? performance.now())) * 100) / 100;
+    const error = request.error;
+    const line = { ...describer.describe(request.event, request.response ?? undefined), ...fieldsByEvent.get(request.event as object), durationMs };
+    if (error instanceof ServiceUnavailableError) {
+      countBy(Metric.DependencyErrors, 'Dependency', error.dependency);
+      logger.warn(describer.message, { ...line, outcome: 'unavailable', dependency: error.dependency });
+    } else if (error) {
+      const { statusCode } = toPublicError(error);
+      if (statusCode >= 500) {
+        count(Metric.Failures);
+        logger.error(describer.message, { ...line, outcome: 'failed', error });
+      }
+      // The handler's own reason (e.g. why a token was refused) says more than the error's message.
+      else logger.info(describer.message, { outcome: 'refused', reason: error.message, ...line });
+    } else if (describer.quiet?.(line)) logger.debug(describer.message, line);
+    else logger.info(describer.message, line);
+    publishMetrics();
+  };
+  return {
+    before: (request) => {
+      started.set(request.event as object, performance.now());
+      logger.startInvocation(request.context, coldStart);
+      if (coldStart) count(Metric.ColdStart);
+      coldStart = false;
+    },
+    after: finish,
+    onError: finish,
+  };
+}
