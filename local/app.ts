@@ -13,14 +13,15 @@ import { startRedis, type RedisMode } from './backends/redis';
 import { userDirectory } from './backends/user-directory';
 import { applyEnvironment, localEnvironment } from './environment';
 import { startIdentityProvider, type MintTokenOptions } from './identity-provider';
-import { FunctionInvoker, closeHandlerRuntime } from './lambda/invoker';
+import { FunctionInvoker, closeHandlerRuntime, handlerRuntime } from './lambda/invoker';
 import { handleManagementRequest } from './management-api';
 import { CognitoAuthorizer } from './rest/cognito-authorizer';
 import { RestGateway } from './rest/gateway';
 import { localRoutes } from './rest/local-routes';
 import { LOCAL_CLIENT_ID } from './settings';
 import { LocalServers } from './servers';
-import { SweepScheduler } from './sweep/scheduler';
+import { SweepScheduler, type SweepRunReporter } from './sweep/scheduler';
+import { TimeoutReporter } from './sweep/timeout-report';
 import { rateToMs } from './sweep/schedule';
 import { readStack, type LocalStackSpec } from './template';
 import { LOCAL_REGION } from './template/intrinsics';
@@ -100,7 +101,13 @@ async function startAll<T extends readonly Promise<{ close(): Promise<void> }>[]
 }
 
 /** One scheduler per scheduled state machine; the template's rate, or the interval asked for. */
-function startSweeps(stack: LocalStackSpec, invoker: FunctionInvoker, intervalSeconds: number | undefined, log: (line: string) => void) {
+function startSweeps(
+  stack: LocalStackSpec,
+  invoker: FunctionInvoker,
+  intervalSeconds: number | undefined,
+  log: (line: string) => void,
+  reporter: SweepRunReporter,
+) {
   const schedulers: SweepScheduler[] = [];
   let effectiveSeconds = intervalSeconds ?? 60;
   for (const machine of stack.stateMachines) {
@@ -109,7 +116,7 @@ function startSweeps(stack: LocalStackSpec, invoker: FunctionInvoker, intervalSe
     if (!intervalSeconds && !scheduled) log(`[sweep] ${machine.scheduleExpression} is not emulated; running every 60 s`);
     const intervalMs = intervalSeconds ? intervalSeconds * 1000 : (scheduled ?? 60_000);
     effectiveSeconds = intervalMs / 1000;
-    const scheduler = new SweepScheduler({ machine, invoker, functions: stack.functions.values(), intervalMs, log });
+    const scheduler = new SweepScheduler({ machine, invoker, functions: stack.functions.values(), intervalMs, log, reporter });
     scheduler.start();
     schedulers.push(scheduler);
   }
@@ -210,7 +217,15 @@ export async function createLocalApp(options: LocalAppOptions = {}): Promise<Loc
       management: handleManagementRequest(websocket),
     });
 
-    const sweeps = startSweeps(stack, invoker, options.sweepIntervalSeconds, log);
+    const runtime = handlerRuntime();
+    const reporter = new TimeoutReporter({
+      store: runtime.store,
+      statusShards: runtime.config.presence.statusShards,
+      timeoutMs: runtime.config.presence.timeoutMs,
+      explainDeletes: (explainer) => websocket.explainDeletes(explainer),
+      log,
+    });
+    const sweeps = startSweeps(stack, invoker, options.sweepIntervalSeconds, log, reporter);
     // Stopped first on close (cleanups run in reverse), so no sweep starts while the stack goes down.
     cleanups.push(() => sweeps.stop());
 
