@@ -8,6 +8,8 @@
  * runs one stack: a second createLocalApp() in the same registry is refused.
  */
 import './polyfills';
+import { loadConfig, loadJwtConfig } from '../layers/core/config';
+import { checkDependencies } from './backends/preflight';
 import { startPostgres } from './backends/postgres';
 import { startRedis, type RedisMode } from './backends/redis';
 import { userDirectory } from './backends/user-directory';
@@ -74,6 +76,8 @@ export interface LocalApp {
   warnings: string[];
   /** The timeout sweep's interval in seconds. */
   sweepIntervalSeconds: number;
+  /** The environment the handlers run with (what `npm run invoke` and `sweep --local` reuse). */
+  handlerEnvironment: Record<string, string>;
   /** A Cognito-shaped token the stack accepts. */
   mintToken(userId: string, options?: Omit<MintTokenOptions, 'userId' | 'clientId'> & { clientId?: string }): string;
   /** Runs the timeout sweep now (tests, or a user who does not want to wait). */
@@ -87,6 +91,32 @@ const MAX_FRAME_BYTES = 32 * 1024;
 let started = false;
 
 type Cleanups = Array<() => Promise<void>>;
+
+/**
+ * Fails fast, before anything starts, on a Redis or PostgreSQL the caller named that cannot be used,
+ * and on handler settings the functions would refuse at their cold start (e.g. FRIEND_CACHE_TTL_SECONDS=abc).
+ */
+async function preflight(options: LocalAppOptions, stack: LocalStackSpec): Promise<void> {
+  const placeholders = localEnvironment({
+    template: stack.environment,
+    redisUrl: 'redis://127.0.0.1:6379',
+    redisKeyPrefix: options.redisKeyPrefix ?? 'presence:',
+    databaseUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
+    singleDatabaseConnection: false,
+    issuer: 'http://127.0.0.1:1/local-user-pool',
+    jwksUri: 'http://127.0.0.1:1/local-user-pool/.well-known/jwks.json',
+    clientId: LOCAL_CLIENT_ID,
+    managementEndpoint: 'http://127.0.0.1:1/local',
+    connectionMaxAgeSeconds: 7200,
+    inherited: options.inheritEnv,
+    overrides: options.env,
+  });
+  // The handlers read process.env, which the stack's environment is written over (applyEnvironment).
+  const handlerEnv = { ...process.env, ...placeholders };
+  loadConfig(handlerEnv);
+  loadJwtConfig(handlerEnv);
+  await checkDependencies({ redisUrl: options.redisUrl, checkRedis: options.redisMode !== 'emulator', databaseUrl: options.databaseUrl });
+}
 
 /** Starts services in parallel; those that did start are registered for cleanup even when another fails. */
 async function startAll<T extends readonly Promise<{ close(): Promise<void> }>[]>(
@@ -150,6 +180,7 @@ export async function createLocalApp(options: LocalAppOptions = {}): Promise<Loc
       ...(options.presenceTimeoutSeconds ? { PresenceTimeoutSeconds: String(options.presenceTimeoutSeconds) } : {}),
       ...(options.statusShards ? { StatusShardCount: String(options.statusShards) } : {}),
     });
+    await preflight(options, stack);
 
     const [redis, postgres, idp] = await startAll(
       [
@@ -209,7 +240,13 @@ export async function createLocalApp(options: LocalAppOptions = {}): Promise<Loc
       apiId: 'localrest',
       stage,
       log,
-      fallback: localRoutes({ users: userDirectory(postgres), mintToken: (userId) => mint(userId), websocketPort: () => ports.websocket, stage }),
+      fallback: localRoutes({
+        users: userDirectory(postgres),
+        mintToken: (userId) => mint(userId),
+        websocketPort: () => ports.websocket,
+        stage,
+        connections: () => websocket.list(),
+      }),
     });
     servers.attach({
       rest: rest.handle,
@@ -244,6 +281,7 @@ export async function createLocalApp(options: LocalAppOptions = {}): Promise<Loc
       backends: { redis: redis.description, postgres: postgres.description },
       warnings: redis.warning ? [redis.warning] : [],
       sweepIntervalSeconds: sweeps.intervalSeconds,
+      handlerEnvironment: env,
       mintToken: mint,
       sweep: sweeps.runOnce,
       settle: () => websocket.settle(),
