@@ -1,6 +1,6 @@
 /**
- * The interactive WebSocket client's two translations (`npm run ws`): a typed line into the frame to
- * send (shortcuts, so nobody has to type JSON), and a pushed frame into one readable line.
+ * The interactive WebSocket client's pure parts (`npm run ws`): a typed line into the frame to send
+ * (shortcuts, so nobody has to type JSON), a pushed frame into one readable line, and its heartbeat.
  */
 
 export type Input =
@@ -89,4 +89,10 @@ export function describeClose(code: number, reason: string): string {
     1009: 'a frame was larger than 32 KB',
   };
   return `connection closed by the server: ${code}${reason ? ` ${reason}` : ''}${hints[code] ? ` — ${hints[code]}` : ''}`;
+}
+
+/** The extension's 60 s, or less when the stack's presence timeout would not tolerate one lost heartbeat. */
+export function defaultHeartbeat(presenceTimeoutSeconds: string | undefined): number {
+  const timeout = Number(presenceTimeoutSeconds);
+  return Number.isFinite(timeout) && timeout > 0 ? Math.max(1, Math.min(60, Math.floor(timeout * 0.4))) : 60;
 }

@@ -3,7 +3,8 @@
  * interactive WebSocket client for the running local stack. It mints the user's token itself,
  * connects, prints every push as one readable line, and sends what you type (shortcuts such as
  * `/page <url> <title>`, `/hide`, `/heartbeat`; see /help). Like the browser extension it sends a
- * heartbeat every 60 s, so the presence timeout (150 s) never cuts it while it runs.
+ * heartbeat every 60 s, so the presence timeout (150 s) never cuts it while it runs; against a stack
+ * started with a shorter PRESENCE_TIMEOUT_SECONDS it heartbeats often enough for that one.
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -11,11 +12,12 @@ import WebSocket from 'ws';
 import { CommandError, runCommand, UsageError } from './run';
 import { chosenStack, loopback, STACK_OPTION, STACK_USAGE } from './stack-flag';
 import { stackToken } from './stack-token';
-import { INPUT_HELP, describeClose, describeFrame, parseInput } from './ws-frames';
+import { INPUT_HELP, defaultHeartbeat, describeClose, describeFrame, parseInput } from './ws-frames';
 
 const USAGE = [
   'usage: npm run ws -- <userId> [--heartbeat <seconds>] [--json] [--stack <REST port>]',
-  '  --heartbeat <seconds>  interval of the automatic heartbeat (default 60; 0 = none, to watch the timeout)',
+  '  --heartbeat <seconds>  interval of the automatic heartbeat (default 60, or less when the stack times out',
+  '                         sooner; 0 = none, to watch the timeout)',
   '  --json                 print pushed frames as the raw JSON instead of one line each',
   `  ${STACK_USAGE}`,
 ].join('\n');
@@ -47,7 +49,7 @@ function connect(url: string): Promise<WebSocket> {
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     options: {
-      heartbeat: { type: 'string', default: '60' },
+      heartbeat: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
       ...STACK_OPTION,
@@ -60,15 +62,22 @@ async function main(): Promise<number> {
   }
   const [userId, ...extra] = positionals;
   if (!userId || extra.length > 0) throw new UsageError(USAGE);
-  const heartbeatSeconds = Number(values.heartbeat);
-  if (!Number.isInteger(heartbeatSeconds) || heartbeatSeconds < 0)
+  if (values.heartbeat !== undefined && !/^\d+$/.test(values.heartbeat))
     throw new UsageError(`--heartbeat takes whole seconds (0 = none)\n${USAGE}`);
 
   const stack = chosenStack(values.stack);
+  const heartbeatSeconds =
+    values.heartbeat === undefined ? defaultHeartbeat(stack.environment.PRESENCE_TIMEOUT_SECONDS) : Number(values.heartbeat);
   const token = await stackToken(stack, userId);
   const { websocket } = loopback(stack);
   const socket = await connect(`${websocket}?Authorization=${encodeURIComponent(token)}`);
   say('·', `connected to ${websocket} as ${userId} (local stack ${stack.name}). Type /help for commands.`);
+  say(
+    '·',
+    heartbeatSeconds > 0
+      ? `a heartbeat goes every ${heartbeatSeconds} s by itself`
+      : 'no automatic heartbeat: the sweep will time this client out',
+  );
 
   const send = (text: string, note = '') => {
     if (socket.readyState !== WebSocket.OPEN) return;

@@ -2,7 +2,7 @@
 import { connectionsTable } from '../../local/cli/connections-table';
 import { prepareEvent } from '../../local/cli/invoke-event';
 import { shardTable, sweepSummary } from '../../local/cli/sweep-summary';
-import { describeClose, describeFrame, parseInput } from '../../local/cli/ws-frames';
+import { defaultHeartbeat, describeClose, describeFrame, parseInput } from '../../local/cli/ws-frames';
 import { TimeoutReporter, timeoutLine, type SweepTotals } from '../../local/sweep/timeout-report';
 import type { DeleteExplainer } from '../../local/websocket/gateway';
 
@@ -29,6 +29,18 @@ describe('ws client input', () => {
     expect(parseInput('hello there')).toEqual({ kind: 'unknown', message: 'not a command: hello (type /help for the list)' });
     expect(parseInput('/page')).toMatchObject({ kind: 'unknown', message: expect.stringMatching(/^usage: \/page <url> \[title\]/) });
     expect(parseInput('/raw')).toEqual({ kind: 'unknown', message: 'usage: /raw <text>' });
+  });
+});
+
+describe('ws client heartbeat', () => {
+  it('is the extension’s 60 s, or often enough for a shorter presence timeout to tolerate one lost heartbeat', () => {
+    expect([
+      defaultHeartbeat('150'),
+      defaultHeartbeat('600'),
+      defaultHeartbeat('10'),
+      defaultHeartbeat('5'),
+      defaultHeartbeat(undefined),
+    ]).toEqual([60, 60, 4, 2, 60]);
   });
 });
 
