@@ -6,6 +6,7 @@
  * IDP_PORT (or the IDP_PORT set here), since the key survives restarts.
  */
 import { parseArgs } from 'node:util';
+import { loadOrCreateSigningKey } from '../identity-provider';
 import { DEFAULT_IDP_PORT, KEY_DIR, LOCAL_CLIENT_ID, issuerFor, portFromEnv } from '../settings';
 import { runningStacks, selectStack } from '../stacks';
 import { runCommand, UsageError } from './run';
@@ -39,7 +40,6 @@ async function main(): Promise<void> {
     console.error(`note: no local stack is running; this token is for one started with IDP_PORT=${idpPort}`);
     target = { keyDir: KEY_DIR, clientId: LOCAL_CLIENT_ID, issuer: issuerFor(idpPort) };
     // The key is created on first use, exactly as npm start would.
-    const { loadOrCreateSigningKey } = await import('../identity-provider');
     await loadOrCreateSigningKey(KEY_DIR);
   } else {
     target = selectStack({ stack: values.stack, env: process.env });

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Pool } from 'pg';
 import { demoSeedSql } from '../../local/backends/demo-data';
+import { publishStack } from '../../local/stacks';
 import { createPool } from '../support/db';
 import { escapeRegExp, Running, runTsx } from './helpers/commands';
 import { startPublishedApp, type PublishedApp } from './helpers/published-app';
@@ -260,6 +261,33 @@ describe('npm run invoke', () => {
       stdout: '',
       lines: [expect.stringMatching(new RegExp(`^The event file ${escapeRegExp(broken)} is not JSON: `))],
     });
+  });
+
+  it('asks for a password the stack file does not keep, in one line', async () => {
+    // A stack whose DATABASE_URL had a password: its file keeps the URL without it.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'presence-stacks-'));
+    const record = { ...stack.stack, name: '1', credentialsRemoved: ['DATABASE_URL'] };
+    const unpublish = publishStack(record, dir);
+    try {
+      const env = { ...stack.cliEnv(), PRESENCE_STACKS_DIR: dir };
+      const result = await runTsx('local/cli/invoke.ts', ['GetPresenceFunction'], env);
+      expect({ code: result.code, stdout: result.stdout, stderr: result.stderr.trim().split('\n') }).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: [
+          "The stack's DATABASE_URL has a password, which its stack file does not keep: run this command with the same DATABASE_URL set.",
+        ],
+      });
+      // With it set, the command runs.
+      const withPassword = await runTsx('local/cli/invoke.ts', ['GetPresenceFunction'], {
+        ...env,
+        DATABASE_URL: stack.app.handlerEnvironment.DATABASE_URL!,
+      });
+      expect(JSON.parse(withPassword.stdout)).toMatchObject({ statusCode: 200 });
+    } finally {
+      unpublish();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
