@@ -39,7 +39,7 @@ export interface StackRecord {
   credentialsRemoved: string[];
 }
 
-/** Variables never written to a stack file (the local runtime's dummy AWS credentials). */
+/** Variables never written to a stack file (the local runtime's fixed AWS credentials). */
 const NOT_PUBLISHED = new Set(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']);
 
 /** The handlers' environment without credentials, and the names of the variables that had some. */

@@ -3,6 +3,7 @@
  * management endpoint, issuer and presence settings), so a command runs functions exactly as that
  * stack does (`npm run invoke`, `npm run sweep -- --local`).
  */
+import { localCredentialEnvironment } from '../aws-credentials';
 import { applyEnvironment } from '../environment';
 import type { StackRecord } from '../stacks';
 import { CommandError } from './run';
@@ -18,9 +19,8 @@ export function useStackEnvironment(stack: StackRecord, defaultLogLevel?: string
       );
     env[name] = own;
   }
-  // Never real credentials: the SDK only needs something to sign requests to the local endpoint with.
-  env.AWS_ACCESS_KEY_ID = 'local';
-  env.AWS_SECRET_ACCESS_KEY = 'local';
+  // The local stack's fixed credentials (never real ones): its Management API verifies every signature with them.
+  Object.assign(env, localCredentialEnvironment());
   const logLevel = process.env.POWERTOOLS_LOG_LEVEL?.trim() || defaultLogLevel;
   if (logLevel) env.POWERTOOLS_LOG_LEVEL = logLevel;
   applyEnvironment(env);

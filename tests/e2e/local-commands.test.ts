@@ -14,6 +14,7 @@ import { createPool } from '../support/db';
 import { escapeRegExp, Running, runTsx } from './helpers/commands';
 import { startPublishedApp, type PublishedApp } from './helpers/published-app';
 import { TestClient } from './helpers/ws-client';
+import { deleteConnection } from './helpers/management';
 
 let stack: PublishedApp;
 let pool: Pool;
@@ -129,8 +130,7 @@ describe('npm run ws', () => {
 
     const dave = await wsClient('dave');
     const connectionId = await liveConnectionOf('dave');
-    const deleted = await fetch(`${stack.app.urls.managementApi}/@connections/${encodeURIComponent(connectionId)}`, { method: 'DELETE' });
-    expect(deleted.status).toBe(204);
+    expect(await deleteConnection(stack.app.urls.managementApi, connectionId)).toBe('sent');
     await dave.waitFor(/· connection closed by the server: 1000 Connection deleted — the server deleted the connection/);
     expect(await dave.exited).toBe(1);
     await logLine(

@@ -22,6 +22,7 @@ import type { ConnectionSummary } from '../../local/websocket/gateway';
 import { createPool } from '../support/db';
 import { redisUrl, testRedisPrefix } from '../support/env';
 import { startTestApp } from './helpers/local-app';
+import { deleteConnection } from './helpers/management';
 import { TestClient, ofType } from './helpers/ws-client';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -236,10 +237,7 @@ browserIt('reconnects when the server closes the socket, then refreshes the snap
     // 1. The server closes the connection (DeleteConnection): the page connects again and re-reads.
     const [pageConnection] = (await liveConnections()).filter((connection) => connection.userId === 'alice');
     const before = snapshots.length;
-    const deleted = await fetch(`${app.urls.managementApi}/@connections/${encodeURIComponent(pageConnection!.connectionId)}`, {
-      method: 'DELETE',
-    });
-    expect(deleted.status).toBe(204);
+    expect(await deleteConnection(app.urls.managementApi, pageConnection!.connectionId)).toBe('sent');
     await page.locator('#socket-status', { hasText: 'reconnecting' }).waitFor({ timeout: 5000 });
     await page.locator('#socket-status', { hasText: 'live' }).waitFor({ timeout: 10_000 });
     await until(() => snapshots.length > before, 'a GET /presence after the reconnect');
