@@ -8,19 +8,22 @@
  * runs one stack: a second createLocalApp() in the same registry is refused.
  */
 import './polyfills';
+import { loadConfig, loadJwtConfig } from '../layers/core/config';
+import { checkDependencies } from './backends/preflight';
 import { startPostgres } from './backends/postgres';
 import { startRedis, type RedisMode } from './backends/redis';
 import { userDirectory } from './backends/user-directory';
 import { applyEnvironment, localEnvironment } from './environment';
 import { startIdentityProvider, type MintTokenOptions } from './identity-provider';
-import { FunctionInvoker, closeHandlerRuntime } from './lambda/invoker';
+import { FunctionInvoker, closeHandlerRuntime, handlerRuntime } from './lambda/invoker';
 import { handleManagementRequest } from './management-api';
 import { CognitoAuthorizer } from './rest/cognito-authorizer';
 import { RestGateway } from './rest/gateway';
 import { localRoutes } from './rest/local-routes';
 import { LOCAL_CLIENT_ID } from './settings';
 import { LocalServers } from './servers';
-import { SweepScheduler } from './sweep/scheduler';
+import { SweepScheduler, type SweepRunReporter } from './sweep/scheduler';
+import { TimeoutReporter } from './sweep/timeout-report';
 import { rateToMs } from './sweep/schedule';
 import { readStack, type LocalStackSpec } from './template';
 import { LOCAL_REGION } from './template/intrinsics';
@@ -73,6 +76,8 @@ export interface LocalApp {
   warnings: string[];
   /** The timeout sweep's interval in seconds. */
   sweepIntervalSeconds: number;
+  /** The environment the handlers run with (what `npm run invoke` and `sweep --local` reuse). */
+  handlerEnvironment: Record<string, string>;
   /** A Cognito-shaped token the stack accepts. */
   mintToken(userId: string, options?: Omit<MintTokenOptions, 'userId' | 'clientId'> & { clientId?: string }): string;
   /** Runs the timeout sweep now (tests, or a user who does not want to wait). */
@@ -87,6 +92,32 @@ let started = false;
 
 type Cleanups = Array<() => Promise<void>>;
 
+/**
+ * Fails fast, before anything starts, on a Redis or PostgreSQL the caller named that cannot be used,
+ * and on handler settings the functions would refuse at their cold start (e.g. FRIEND_CACHE_TTL_SECONDS=abc).
+ */
+async function preflight(options: LocalAppOptions, stack: LocalStackSpec): Promise<void> {
+  const placeholders = localEnvironment({
+    template: stack.environment,
+    redisUrl: 'redis://127.0.0.1:6379',
+    redisKeyPrefix: options.redisKeyPrefix ?? 'presence:',
+    databaseUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
+    singleDatabaseConnection: false,
+    issuer: 'http://127.0.0.1:1/local-user-pool',
+    jwksUri: 'http://127.0.0.1:1/local-user-pool/.well-known/jwks.json',
+    clientId: LOCAL_CLIENT_ID,
+    managementEndpoint: 'http://127.0.0.1:1/local',
+    connectionMaxAgeSeconds: 7200,
+    inherited: options.inheritEnv,
+    overrides: options.env,
+  });
+  // The handlers read process.env, which the stack's environment is written over (applyEnvironment).
+  const handlerEnv = { ...process.env, ...placeholders };
+  loadConfig(handlerEnv);
+  loadJwtConfig(handlerEnv);
+  await checkDependencies({ redisUrl: options.redisUrl, checkRedis: options.redisMode !== 'emulator', databaseUrl: options.databaseUrl });
+}
+
 /** Starts services in parallel; those that did start are registered for cleanup even when another fails. */
 async function startAll<T extends readonly Promise<{ close(): Promise<void> }>[]>(
   starting: T,
@@ -100,7 +131,13 @@ async function startAll<T extends readonly Promise<{ close(): Promise<void> }>[]
 }
 
 /** One scheduler per scheduled state machine; the template's rate, or the interval asked for. */
-function startSweeps(stack: LocalStackSpec, invoker: FunctionInvoker, intervalSeconds: number | undefined, log: (line: string) => void) {
+function startSweeps(
+  stack: LocalStackSpec,
+  invoker: FunctionInvoker,
+  intervalSeconds: number | undefined,
+  log: (line: string) => void,
+  reporter: SweepRunReporter,
+) {
   const schedulers: SweepScheduler[] = [];
   let effectiveSeconds = intervalSeconds ?? 60;
   for (const machine of stack.stateMachines) {
@@ -109,7 +146,7 @@ function startSweeps(stack: LocalStackSpec, invoker: FunctionInvoker, intervalSe
     if (!intervalSeconds && !scheduled) log(`[sweep] ${machine.scheduleExpression} is not emulated; running every 60 s`);
     const intervalMs = intervalSeconds ? intervalSeconds * 1000 : (scheduled ?? 60_000);
     effectiveSeconds = intervalMs / 1000;
-    const scheduler = new SweepScheduler({ machine, invoker, functions: stack.functions.values(), intervalMs, log });
+    const scheduler = new SweepScheduler({ machine, invoker, functions: stack.functions.values(), intervalMs, log, reporter });
     scheduler.start();
     schedulers.push(scheduler);
   }
@@ -143,6 +180,7 @@ export async function createLocalApp(options: LocalAppOptions = {}): Promise<Loc
       ...(options.presenceTimeoutSeconds ? { PresenceTimeoutSeconds: String(options.presenceTimeoutSeconds) } : {}),
       ...(options.statusShards ? { StatusShardCount: String(options.statusShards) } : {}),
     });
+    await preflight(options, stack);
 
     const [redis, postgres, idp] = await startAll(
       [
@@ -202,7 +240,13 @@ export async function createLocalApp(options: LocalAppOptions = {}): Promise<Loc
       apiId: 'localrest',
       stage,
       log,
-      fallback: localRoutes({ users: userDirectory(postgres), mintToken: (userId) => mint(userId), websocketPort: () => ports.websocket, stage }),
+      fallback: localRoutes({
+        users: userDirectory(postgres),
+        mintToken: (userId) => mint(userId),
+        websocketPort: () => ports.websocket,
+        stage,
+        connections: () => websocket.list(),
+      }),
     });
     servers.attach({
       rest: rest.handle,
@@ -210,7 +254,15 @@ export async function createLocalApp(options: LocalAppOptions = {}): Promise<Loc
       management: handleManagementRequest(websocket),
     });
 
-    const sweeps = startSweeps(stack, invoker, options.sweepIntervalSeconds, log);
+    const runtime = handlerRuntime();
+    const reporter = new TimeoutReporter({
+      store: runtime.store,
+      statusShards: runtime.config.presence.statusShards,
+      timeoutMs: runtime.config.presence.timeoutMs,
+      explainDeletes: (explainer) => websocket.explainDeletes(explainer),
+      log,
+    });
+    const sweeps = startSweeps(stack, invoker, options.sweepIntervalSeconds, log, reporter);
     // Stopped first on close (cleanups run in reverse), so no sweep starts while the stack goes down.
     cleanups.push(() => sweeps.stop());
 
@@ -229,6 +281,7 @@ export async function createLocalApp(options: LocalAppOptions = {}): Promise<Loc
       backends: { redis: redis.description, postgres: postgres.description },
       warnings: redis.warning ? [redis.warning] : [],
       sweepIntervalSeconds: sweeps.intervalSeconds,
+      handlerEnvironment: env,
       mintToken: mint,
       sweep: sweeps.runOnce,
       settle: () => websocket.settle(),

@@ -4,25 +4,19 @@
  * Ctrl-C (SIGINT) or SIGTERM.
  */
 import './polyfills';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createLocalApp, type LocalApp } from './app';
+import type { LocalApp } from './app';
+import { checkDependencies } from './backends/preflight';
 import { DEMO_USERS } from './backends/demo-data';
-import { RedisUnavailableError, parseRedisMode } from './backends/redis';
-import { DEFAULT_IDP_PORT, DEFAULT_PORT, DEFAULT_WS_PORT, KEY_DIR, LOCAL_DIR, STACK_FILE, portFromEnv, type StackFile } from './settings';
-
-function intFromEnv(name: string): number | undefined {
-  const raw = process.env[name]?.trim();
-  if (!raw) return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
+import { KEY_DIR } from './settings';
+import { publishStack, stackRecordOf, stacksDir, type StackRecord } from './stacks';
+import { readStartOptions } from './start-options';
+import { startupFailureLine, type PortNames } from './startup-failure';
 
 function timestamped(line: string): void {
   console.log(`${new Date().toISOString().slice(11, 23)} ${line}`);
 }
 
-function banner(app: LocalApp, embeddedDatabase: boolean): string {
+function banner(app: LocalApp, embeddedDatabase: boolean, stack: StackRecord): string {
   // The stack has written the effective handler settings into process.env.
   const timeout = process.env.PRESENCE_TIMEOUT_SECONDS;
   const users = embeddedDatabase ? `demo users: ${DEMO_USERS.map((u) => u.userId).join(', ')}` : 'any user_id of your database';
@@ -38,12 +32,16 @@ function banner(app: LocalApp, embeddedDatabase: boolean): string {
     '',
     `  Redis                ${app.backends.redis}`,
     `  PostgreSQL           ${app.backends.postgres}`,
-    `  Timeout sweep        every ${app.sweepIntervalSeconds} s (presence timeout: ${timeout} s)`,
-    `  Handler logs         ${process.env.POWERTOOLS_LOG_LEVEL} and above (POWERTOOLS_LOG_LEVEL=INFO shows every invocation)`,
+    `  Timeout sweep        every ${app.sweepIntervalSeconds} s; a client silent for ${timeout} s is timed out (PRESENCE_TIMEOUT_SECONDS)`,
+    '  Log below            one line per connection, WebSocket route invocation, REST call, and sweep that timed someone out',
+    `  Handler logs         the functions' own JSON lines at ${process.env.POWERTOOLS_LOG_LEVEL} and above (POWERTOOLS_LOG_LEVEL=INFO or DEBUG for more)`,
+    `  Stack file           ${stacksDir()}/${stack.name}.json (the local commands find this stack through it)`,
     '',
     ...app.warnings.flatMap((warning) => [`  WARNING: ${warning}`, '']),
-    `  Get a token          npm run --silent token -- alice        (${users})`,
-    `  Connect              npx wscat -c "${app.urls.websocket}?Authorization=$(npm run --silent token -- alice)"`,
+    `  Connect as a user    npm run ws -- alice        (${users})`,
+    '  Run one function     npm run invoke -- UpdatePresenceFunction    (sample events in events/)',
+    '  Live connections     npm run connections',
+    '  Sweep now            npm run sweep -- --local',
     `  Query                curl -H "Authorization: $(npm run --silent token -- bob)" ${app.urls.rest}/presence`,
     '',
     'Press Ctrl-C to stop.',
@@ -51,33 +49,20 @@ function banner(app: LocalApp, embeddedDatabase: boolean): string {
   ].join('\n');
 }
 
-async function main(): Promise<void> {
-  const databaseUrl = process.env.DATABASE_URL?.trim() || undefined;
-  console.log(`Starting the local Presence API${databaseUrl ? '' : ' (the embedded PostgreSQL takes a few seconds to initialise)'}…`);
-  const app = await createLocalApp({
-    port: portFromEnv('PORT', DEFAULT_PORT),
-    wsPort: portFromEnv('WS_PORT', DEFAULT_WS_PORT),
-    idpPort: portFromEnv('IDP_PORT', DEFAULT_IDP_PORT),
-    keyDir: KEY_DIR,
-    databaseUrl,
-    redisUrl: process.env.REDIS_URL?.trim() || undefined,
-    redisMode: parseRedisMode(process.env.LOCAL_REDIS),
-    redisKeyPrefix: process.env.REDIS_KEY_PREFIX?.trim() || undefined,
-    presenceTimeoutSeconds: intFromEnv('PRESENCE_TIMEOUT_SECONDS'),
-    statusShards: intFromEnv('STATUS_SHARDS'),
-    sweepIntervalSeconds: intFromEnv('SWEEP_INTERVAL_SECONDS'),
-    idleTimeoutSeconds: intFromEnv('WS_IDLE_TIMEOUT_SECONDS'),
-    maxConnectionSeconds: intFromEnv('WS_MAX_CONNECTION_SECONDS'),
-    inheritEnv: process.env,
-    // The handlers' JSON logs (INFO per invocation in AWS) would bury the gateway's one-line log.
-    logLevel: process.env.POWERTOOLS_LOG_LEVEL?.trim() || 'WARN',
-    log: timestamped,
-  });
+let ports: PortNames | undefined;
 
-  mkdirSync(LOCAL_DIR, { recursive: true });
-  const stackFile: StackFile = { pid: process.pid, issuer: app.issuer, clientId: app.clientId, restUrl: app.urls.rest, websocketUrl: app.urls.websocket };
-  writeFileSync(STACK_FILE, `${JSON.stringify(stackFile, null, 2)}\n`);
-  console.log(banner(app, !databaseUrl));
+async function main(): Promise<void> {
+  const options = readStartOptions(process.env);
+  ports = options;
+  console.log(`Starting the local Presence API${options.databaseUrl ? '' : ' (the embedded PostgreSQL takes a few seconds to initialise)'}…`);
+  // A Redis or PostgreSQL that cannot be used stops us before the rest of the stack is even loaded.
+  await checkDependencies({ redisUrl: options.redisUrl, checkRedis: options.redisMode !== 'emulator', databaseUrl: options.databaseUrl });
+  const { createLocalApp } = await import('./app');
+  const app = await createLocalApp({ ...options, keyDir: KEY_DIR, inheritEnv: process.env, log: timestamped });
+
+  const stack = stackRecordOf(app, KEY_DIR);
+  const unpublish = publishStack(stack);
+  console.log(banner(app, !options.databaseUrl, stack));
 
   let stoppingSince = 0;
   const stop = (signal: string) => {
@@ -89,7 +74,7 @@ async function main(): Promise<void> {
     }
     stoppingSince = Date.now();
     console.log(`\n${signal}: stopping (closing WebSockets, running $disconnect, stopping backends)…`);
-    rmSync(STACK_FILE, { force: true });
+    unpublish();
     app.close().then(
       () => {
         console.log('Stopped.');
@@ -106,9 +91,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof RedisUnavailableError) console.error(`\n${error.message}\n`);
-  else if ((error as NodeJS.ErrnoException)?.code === 'EADDRINUSE') {
-    console.error(`\nA port is already in use (${(error as Error).message}). Stop the other process or choose ports with PORT, WS_PORT and IDP_PORT.\n`);
-  } else console.error('\nThe local stack failed to start:', error);
+  console.error(startupFailureLine(error, ports));
   process.exit(1);
 });

@@ -1,4 +1,4 @@
-/** Defaults shared by `npm start` (local/main.ts) and `npm run token` (local/token.ts). */
+/** Defaults shared by `npm start` (local/main.ts) and the local commands (local/cli/). */
 import path from 'node:path';
 import { REPO_ROOT } from './template';
 
@@ -14,15 +14,10 @@ export const DEFAULT_IDP_PORT = 3002;
 export const LOCAL_DIR = path.join(REPO_ROOT, '.local');
 /** Where the signing key is kept (see local/identity-provider.ts). */
 export const KEY_DIR = path.join(LOCAL_DIR, 'keys');
-/** Written by a running `npm start` (no secrets): the issuer and URLs `npm run token` needs. */
-export const STACK_FILE = path.join(LOCAL_DIR, 'stack.json');
 
-export interface StackFile {
-  pid: number;
-  issuer: string;
-  clientId: string;
-  restUrl: string;
-  websocketUrl: string;
+/** A setting of the local runtime or a local command that is wrong: its message is the one line to print. */
+export class SettingsError extends Error {
+  override name = 'SettingsError';
 }
 
 export function issuerFor(idpPort: number): string {
@@ -34,6 +29,8 @@ export function portFromEnv(name: string, fallback: number, env: NodeJS.ProcessE
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`${name} must be a port number (0-65535), got "${raw}"`);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    throw new SettingsError(`${name} must be a port number from 0 to 65535 (0 = any free port), got "${raw}".`);
+  }
   return value;
 }

@@ -3,15 +3,16 @@
  *
  *   npm run sweep -- --arn <stateMachineArn> [--region <region>]
  *   npm run sweep -- --stack <stackName>     [--region <region>]   (reads output PresenceTimeoutStateMachineArn)
- *   npm run sweep -- --local [--concurrency <n>] [--batch <n>]
+ *   npm run sweep -- --local [--verbose] [--concurrency <n>] [--batch <n>] [--stack <REST port>]
  *
  * Deployed: an EXPRESS state machine runs with StartSyncExecution and its output is printed; a
- * STANDARD one is started and polled until it ends. --local runs the same ASL file in-process with
- * aws-local-stepfunctions, its Task answered by the real handlers/sweep-shard.ts, against
- * REDIS_URL, DATABASE_URL and WEBSOCKET_MANAGEMENT_ENDPOINT (plus the usual presence settings:
- * STATUS_SHARDS, PRESENCE_TIMEOUT_SECONDS, SWEEP_BATCH_SIZE, ...).
+ * STANDARD one is started and polled until it ends. --local is the local runtime's command
+ * (local/cli/sweep.ts, against the running `npm start`), run as its own process so that scripts/
+ * never imports local/.
  * Exit code: 0 when every shard was swept, 1 when the execution or any shard failed, 2 on bad usage.
  */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
@@ -23,12 +24,11 @@ import {
 } from '@aws-sdk/client-sfn';
 
 const OUTPUT_KEY = 'PresenceTimeoutStateMachineArn';
-const LOCAL_FUNCTION_ARN = 'arn:aws:lambda:local:000000000000:function:SweepShardFunction';
 
 const USAGE = `Usage:
   npm run sweep -- --arn <stateMachineArn> [--region <region>]
   npm run sweep -- --stack <stackName> [--region <region>]
-  npm run sweep -- --local [--concurrency <n>] [--batch <n>]`;
+  npm run sweep -- --local [--verbose] [--concurrency <n>] [--batch <n>] [--stack <REST port>]`;
 
 class UsageError extends Error {}
 
@@ -91,49 +91,21 @@ async function runDeployed(arn: string, region: string | undefined): Promise<num
   }
 }
 
-function positiveInt(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1) throw new UsageError(`--${name} must be a positive integer`);
-  return parsed;
-}
-
-async function runLocal(concurrency: number | undefined, batch: number | undefined): Promise<number> {
-  // Loaded here: the configuration and the local runner are needed only for --local.
-  const { loadConfig } = await import('../layers/core/config');
-  const { closeRuntime } = await import('../layers/core/runtime');
-  const { runLocally, substitute } = await import('../local/sweep/local-execution');
-  const config = loadConfig(process.env);
-  if (!config.managementEndpoint) throw new UsageError('--local needs WEBSOCKET_MANAGEMENT_ENDPOINT (e.g. the local runtime of npm start)');
-  process.env.AWS_REGION ??= 'us-east-1';
-  // The local Management API verifies every signature with the local stack's fixed credentials.
-  const { localCredentialEnvironment } = await import('../local/aws-credentials');
-  for (const name of ['AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete process.env[name];
-  Object.assign(process.env, localCredentialEnvironment());
-  const definition = substitute({
-    SweepShardFunctionArn: LOCAL_FUNCTION_ARN,
-    StatusShardCount: config.presence.statusShards,
-    SweepMaxConcurrency: concurrency ?? positiveInt(process.env.SWEEP_MAX_CONCURRENCY, 'SWEEP_MAX_CONCURRENCY') ?? 16,
-    SweepBatchSize: batch ?? config.presence.sweepBatchSize,
-  });
-  const { handler } = await import('../handlers/sweep-shard');
-  try {
-    const { output } = await runLocally(definition, { [LOCAL_FUNCTION_ARN]: handler as never });
-    return report(output);
-  } finally {
-    await closeRuntime();
-  }
+/** `--local`: the local runtime's own sweep command, in a process of its own (same tsx loader). */
+function runLocal(args: string[]): number {
+  const command = join(__dirname, '..', 'local', 'cli', 'sweep.ts');
+  const child = spawnSync(process.execPath, [...process.execArgv, command, ...args], { stdio: 'inherit' });
+  return child.status ?? 1;
 }
 
 async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  if (args.includes('--local')) return runLocal(args);
   const { values } = parseArgs({
     options: {
       arn: { type: 'string' },
       stack: { type: 'string' },
       region: { type: 'string' },
-      local: { type: 'boolean', default: false },
-      concurrency: { type: 'string' },
-      batch: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -142,9 +114,8 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const modes = [values.arn !== undefined, values.stack !== undefined, values.local].filter(Boolean).length;
+  const modes = [values.arn !== undefined, values.stack !== undefined].filter(Boolean).length;
   if (modes !== 1) throw new UsageError('Give exactly one of --arn, --stack or --local');
-  if (values.local) return runLocal(positiveInt(values.concurrency, 'concurrency'), positiveInt(values.batch, 'batch'));
   const region = values.region ?? process.env.AWS_REGION;
   const arn = values.arn ?? (await stackOutputArn(values.stack!, region));
   return runDeployed(arn, region);

@@ -36,11 +36,9 @@ export function parseRedisMode(raw: string | undefined): RedisMode {
 export class RedisUnavailableError extends Error {
   constructor() {
     super(
-      'No Redis available. Either set REDIS_URL=redis://host:port, or install redis-server so the local stack can ' +
-        'start a private one on a free loopback port:\n' +
-        '  Debian/Ubuntu: sudo apt-get install -y redis-server\n' +
-        '  macOS:         brew install redis\n' +
-        '(LOCAL_REDIS=redis-server is set, so the in-process emulation is not used; unset it to fall back to it.)',
+      'No Redis: LOCAL_REDIS=redis-server is set but redis-server is not on PATH. Install it ' +
+        '(Debian/Ubuntu: sudo apt-get install -y redis-server; macOS: brew install redis), set REDIS_URL=redis://host:port, ' +
+        'or unset LOCAL_REDIS to fall back to the in-process emulation.',
     );
     this.name = 'RedisUnavailableError';
   }

@@ -91,3 +91,10 @@ export async function closeHandlerRuntime(): Promise<void> {
   const runtime = require('../../layers/core/runtime') as typeof import('../../layers/core/runtime');
   await runtime.closeRuntime();
 }
+
+/** The clients the loaded handlers share (their store, configuration), for the local stack's reports. */
+export function handlerRuntime(): import('../../layers/core/runtime').Runtime {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const runtime = require('../../layers/core/runtime') as typeof import('../../layers/core/runtime');
+  return runtime.getRuntime();
+}

@@ -8,7 +8,7 @@
 import { createTokenVerifier, type TokenVerifier } from '../../layers/core/auth/verifier';
 import { loadJwtConfig } from '../../layers/core/config';
 
-export type ClaimsResult = { ok: true; claims: Record<string, string> } | { ok: false };
+export type ClaimsResult = { ok: true; claims: Record<string, string> } | { ok: false; reason: 'missing' | 'invalid' };
 
 /** The payload of a token whose signature and claims were already verified. */
 function payloadOf(token: string): Record<string, unknown> {
@@ -31,11 +31,11 @@ export class CognitoAuthorizer {
 
   async authorize(headerValue: string | undefined): Promise<ClaimsResult> {
     const token = headerValue?.trim().replace(/^Bearer\s+/i, '');
-    if (!token) return { ok: false };
+    if (!token) return { ok: false, reason: 'missing' };
     try {
       await this.verifier.verify(token);
     } catch {
-      return { ok: false };
+      return { ok: false, reason: 'invalid' };
     }
     const claims = Object.fromEntries(Object.entries(payloadOf(token)).map(([key, value]) => [key, asClaimString(value)]));
     return { ok: true, claims };

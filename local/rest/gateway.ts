@@ -6,6 +6,7 @@
  * `fallback` (the local page and its helper endpoints).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { httpStatus } from '../http-status';
 import type { FunctionInvoker } from '../lambda/invoker';
 import type { RestApiSpec, RestRoute } from '../template';
 import type { CognitoAuthorizer } from './cognito-authorizer';
@@ -86,16 +87,22 @@ export class RestGateway {
       return;
     }
 
+    const started = Date.now();
     let claims: Record<string, string> | undefined;
     if (hit.route.authHeader) {
       const result = await this.options.authorizer.authorize(request.headers[hit.route.authHeader.toLowerCase()] as string | undefined);
       if (!result.ok) {
-        this.options.log(`[rest] ${method} ${path} -> 401`);
+        const why =
+          result.reason === 'missing'
+            ? `no token in the ${hit.route.authHeader} header`
+            : 'the Cognito authorizer refused the token (bad signature, expired, or minted for another issuer or app client)';
+        this.options.log(`[rest] ${method} ${path} - -> 401 Unauthorized: ${why} (${Date.now() - started} ms)`);
         this.gatewayError(response, 401, 'Unauthorized');
         return;
       }
       claims = result.claims;
     }
+    const user = claims?.sub ?? '-';
 
     const body = await readBody(request);
     const event = restEvent({
@@ -109,16 +116,15 @@ export class RestGateway {
       stage: this.options.stage,
       claims,
     });
-    const started = Date.now();
     let result: ProxyResult;
     try {
       result = (await this.options.invoker.invoke<ProxyResult>(hit.route.function, event)) ?? {};
     } catch (error) {
-      this.options.log(`[rest] ${method} ${path} handler failed: ${String(error)}`);
+      this.options.log(`[rest] ${method} ${path} ${user} -> 502: ${hit.route.function.logicalId} failed: ${String(error)} (${Date.now() - started} ms)`);
       this.gatewayError(response, 502, 'Internal server error');
       return;
     }
-    this.options.log(`[rest] ${method} ${path} -> ${result.statusCode ?? 200} (${Date.now() - started} ms)`);
+    this.options.log(`[rest] ${method} ${path} ${user} -> ${httpStatus(result.statusCode ?? 200)} (${Date.now() - started} ms)`);
     this.write(response, result);
   }
 

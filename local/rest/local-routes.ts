@@ -1,11 +1,13 @@
 /**
  * Local-only helpers on the REST port, outside the API (no template route claims these paths):
- * the try-it page from local/public/, its configuration, and a demo sign-in that mints a token for a
- * known user. None of this exists in AWS; the sign-in only works for users in the local database.
+ * the try-it page from local/public/, its configuration, a demo sign-in that mints a token for a
+ * known user, and the list of live WebSocket connections (`npm run connections`). None of this exists
+ * in AWS; the sign-in only works for users in the local database.
  */
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import type { ConnectionSummary } from '../websocket/gateway';
 
 const PUBLIC_DIR = path.resolve(__dirname, '..', 'public');
 const STATIC: Record<string, { file: string; type: string }> = {
@@ -26,6 +28,8 @@ export interface LocalRoutesOptions {
   mintToken: (userId: string) => string;
   websocketPort: () => number;
   stage: string;
+  /** The gateway's live connections. */
+  connections: () => ConnectionSummary[];
 }
 
 function json(response: ServerResponse, status: number, body: unknown): void {
@@ -64,6 +68,10 @@ export function localRoutes(options: LocalRoutesOptions) {
     }
     if (pathname === '/local/config' && method === 'GET') {
       json(response, 200, { websocketPort: options.websocketPort(), stage: options.stage, users: await options.users() });
+      return true;
+    }
+    if (pathname === '/local/connections' && method === 'GET') {
+      json(response, 200, { connections: options.connections() });
       return true;
     }
     if (pathname === '/local/token' && method === 'POST') {

@@ -11,6 +11,7 @@ import { isUtf8 } from 'node:buffer';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { httpStatus } from '../http-status';
 import type { FunctionInvoker } from '../lambda/invoker';
 import type { ConnectionRegistry } from '../management-api';
 import type { WebSocketApiSpec, WebSocketRoute } from '../template';
@@ -42,6 +43,8 @@ export interface WebSocketGatewayOptions {
 interface CloseStatus {
   code: number;
   reason: string;
+  /** Why, in words, for the log line (the gateway's own closes and DeleteConnection). */
+  why?: string;
 }
 
 interface LiveConnection {
@@ -54,7 +57,33 @@ interface LiveConnection {
   maxAgeTimer?: NodeJS.Timeout;
 }
 
+/** One live connection, as `npm run connections` lists it. */
+export interface ConnectionSummary {
+  connectionId: string;
+  userId: string | null;
+  connectedAt: string;
+  lastActiveAt: string;
+  sourceIp: string;
+}
+
+/** Says why a DeleteConnection call closes a user's connection (the sweep sets one while it runs). */
+export type DeleteExplainer = (userId: string | undefined) => string | undefined;
+
 const GOING_AWAY: CloseStatus = { code: 1001, reason: 'Going away' };
+
+function userOf(info: ConnectionInfo): string | undefined {
+  const principal = info.authorizer?.userId ?? info.authorizer?.principalId;
+  return typeof principal === 'string' ? principal : undefined;
+}
+
+/** `heartbeat alice Abc= -> 200 OK (3 ms)`: the gateway's one line per route invocation. */
+function routeLine(routeKey: string, info: ConnectionInfo, outcome: string, started: number): string {
+  return `[ws] ${routeKey} ${userOf(info) ?? '-'} ${info.connectionId} -> ${outcome} (${Date.now() - started} ms)`;
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 1000)} s`;
+}
 
 export class WebSocketGateway implements ConnectionRegistry {
   private readonly connections = new Map<string, LiveConnection>();
@@ -64,6 +93,7 @@ export class WebSocketGateway implements ConnectionRegistry {
   private readonly server: WebSocketServer;
   private readonly selectRouteKey: (body: string) => string | undefined;
   private closing = false;
+  private explainDelete?: DeleteExplainer;
 
   constructor(private readonly options: WebSocketGatewayOptions) {
     this.selectRouteKey = compileRouteSelection(options.api.routeSelectionExpression);
@@ -116,11 +146,18 @@ export class WebSocketGateway implements ConnectionRegistry {
     };
     const handshake = handshakeOf(request.rawHeaders, url);
     const route = this.options.api.routes.get('$connect');
+    const started = Date.now();
 
     if (route?.authorizer) {
       const outcome = await this.authorize(route, info, handshake);
       if (!outcome.allowed) {
-        this.options.log(`[ws] $connect refused by the authorizer: ${outcome.statusCode}`);
+        const why =
+          outcome.statusCode === 401
+            ? 'no token (send it as ?Authorization=<token> or in Sec-WebSocket-Protocol)'
+            : outcome.statusCode === 403
+              ? `${route.authorizer.logicalId} refused the token (bad signature, expired, or minted for another issuer or app client)`
+              : `${route.authorizer.logicalId} failed`;
+        this.options.log(`${routeLine('$connect', info, `${httpStatus(outcome.statusCode)}: ${why}`, started)}`);
         refuse(socket, outcome.statusCode);
         return;
       }
@@ -128,6 +165,7 @@ export class WebSocketGateway implements ConnectionRegistry {
     }
 
     let statusCode = 200;
+    let failure = '';
     if (route) {
       try {
         const result = await this.options.invoker.invoke<{ statusCode?: number; headers?: Record<string, string> } | undefined>(
@@ -138,20 +176,22 @@ export class WebSocketGateway implements ConnectionRegistry {
         const protocol = headerValue(result?.headers, 'sec-websocket-protocol');
         if (protocol) this.protocols.set(request, protocol);
       } catch (error) {
-        this.options.log(`[ws] $connect failed: ${String(error)}`);
+        failure = `: ${route.function.logicalId} failed: ${String(error)}`;
         statusCode = 500;
       }
     }
     if (statusCode < 200 || statusCode > 299) {
-      this.options.log(`[ws] $connect answered ${statusCode}; handshake refused`);
+      this.options.log(routeLine('$connect', info, `${httpStatus(statusCode)}, handshake refused${failure}`, started));
       refuse(socket, statusCode);
       return;
     }
     if (socket.destroyed || this.closing) {
       // The client gave up (or we are shutting down) while $connect ran: API Gateway still tells $disconnect.
-      this.track(this.disconnect(info, { code: 1006, reason: 'Connection closed during handshake' }));
+      this.options.log(routeLine('$connect', info, `${httpStatus(statusCode)}, but the client left during the handshake`, started));
+      this.track(this.disconnect(info, { code: 1006, reason: 'Connection closed during handshake', why: 'the client left during the handshake' }));
       return;
     }
+    this.options.log(routeLine('$connect', info, httpStatus(statusCode), started));
     this.server.handleUpgrade(request, socket, head, (ws) => this.open(ws, info));
   }
 
@@ -167,8 +207,14 @@ export class WebSocketGateway implements ConnectionRegistry {
   private open(socket: WebSocket, info: ConnectionInfo): void {
     const connection: LiveConnection = { info, socket, lastActiveAt: Date.now() };
     this.connections.set(info.connectionId, connection);
-    this.options.log(`[ws] connected ${info.connectionId} (${String(info.authorizer?.principalId ?? 'no authorizer')})`);
-    connection.maxAgeTimer = setTimeout(() => this.closeWith(connection, GOING_AWAY), this.options.maxConnectionMs);
+    connection.maxAgeTimer = setTimeout(
+      () =>
+        this.closeWith(connection, {
+          ...GOING_AWAY,
+          why: `closed by the gateway: open for ${seconds(this.options.maxConnectionMs)}, API Gateway's maximum connection time (WS_MAX_CONNECTION_SECONDS)`,
+        }),
+      this.options.maxConnectionMs,
+    );
     this.touch(connection);
 
     socket.on('message', (data, isBinary) => {
@@ -178,13 +224,23 @@ export class WebSocketGateway implements ConnectionRegistry {
     socket.on('ping', () => this.touch(connection));
     socket.on('pong', () => this.touch(connection));
     socket.on('error', (error: Error & { code?: string }) => {
-      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') connection.closedBy ??= { code: 1009, reason: 'Message too big' };
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        connection.closedBy ??= {
+          code: 1009,
+          reason: 'Message too big',
+          why: `closed by the gateway: a frame over ${this.options.maxFrameBytes / 1024} KB, API Gateway's limit`,
+        };
+      }
     });
     socket.on('close', (code, reason) => {
       clearTimeout(connection.idleTimer);
       clearTimeout(connection.maxAgeTimer);
       this.connections.delete(info.connectionId);
-      const status = connection.closedBy ?? { code: code || 1005, reason: reason.toString('utf8') };
+      const status = connection.closedBy ?? {
+        code: code || 1005,
+        reason: reason.toString('utf8'),
+        why: code === 1006 ? 'the connection dropped without a close frame' : 'closed by the client',
+      };
       this.track(this.disconnect(info, status));
     });
   }
@@ -192,7 +248,16 @@ export class WebSocketGateway implements ConnectionRegistry {
   private touch(connection: LiveConnection): void {
     connection.lastActiveAt = Date.now();
     clearTimeout(connection.idleTimer);
-    connection.idleTimer = setTimeout(() => this.closeWith(connection, GOING_AWAY), this.options.idleTimeoutMs);
+    connection.idleTimer = setTimeout(
+      () =>
+        this.closeWith(connection, {
+          ...GOING_AWAY,
+          why:
+            `closed by the gateway: idle for ${seconds(this.options.idleTimeoutMs)} with no frame, API Gateway's idle timeout ` +
+            '(WS_IDLE_TIMEOUT_SECONDS; a heartbeat every minute keeps a connection open)',
+        }),
+      this.options.idleTimeoutMs,
+    );
   }
 
   private closeWith(connection: LiveConnection, status: CloseStatus): void {
@@ -207,17 +272,20 @@ export class WebSocketGateway implements ConnectionRegistry {
     const body = isBinary ? buffer.toString('base64') : buffer.toString('utf8');
     const routeKey = selectRoute(isBinary ? undefined : this.selectRouteKey(body), this.options.api.routes);
     const { connectionId } = connection.info;
+    const started = Date.now();
     if (!routeKey) {
+      this.options.log(routeLine('(no route)', connection.info, '403 Forbidden: no route matches and there is no $default', started));
       this.reply(connection, { message: 'Forbidden', connectionId, requestId: newConnectionId() });
       return;
     }
     const route = this.options.api.routes.get(routeKey)!;
     const event = messageEvent(connection.info, routeKey, body, isBinary);
     try {
-      const result = await this.options.invoker.invoke<{ body?: string } | undefined>(route.function, event);
+      const result = await this.options.invoker.invoke<{ statusCode?: number; body?: string } | undefined>(route.function, event);
+      this.options.log(routeLine(routeKey, connection.info, httpStatus(result?.statusCode ?? 200), started));
       if (route.routeResponseSelectionExpression && typeof result?.body === 'string') this.reply(connection, result.body);
     } catch (error) {
-      this.options.log(`[ws] ${routeKey} failed for ${connectionId}: ${String(error)}`);
+      this.options.log(routeLine(routeKey, connection.info, `failed: ${route.function.logicalId}: ${String(error)}`, started));
       this.reply(connection, { message: 'Internal server error', connectionId, requestId: event.requestContext.requestId });
     }
   }
@@ -229,13 +297,18 @@ export class WebSocketGateway implements ConnectionRegistry {
   }
 
   private async disconnect(info: ConnectionInfo, status: CloseStatus): Promise<void> {
-    this.options.log(`[ws] disconnected ${info.connectionId} (${status.code}${status.reason ? ` ${status.reason}` : ''})`);
+    const closed = `${status.code}${status.reason ? ` ${status.reason}` : ''}${status.why ? `, ${status.why}` : ''}`;
     const route = this.options.api.routes.get('$disconnect');
-    if (!route) return;
+    const started = Date.now();
+    if (!route) {
+      this.options.log(routeLine('$disconnect', info, `closed (${closed}); no $disconnect route`, started));
+      return;
+    }
     try {
-      await this.options.invoker.invoke(route.function, disconnectEvent(info, status.code, status.reason));
+      const result = await this.options.invoker.invoke<{ statusCode?: number } | undefined>(route.function, disconnectEvent(info, status.code, status.reason));
+      this.options.log(routeLine('$disconnect', info, `${httpStatus(result?.statusCode ?? 200)}; closed (${closed})`, started));
     } catch (error) {
-      this.options.log(`[ws] $disconnect failed for ${info.connectionId}: ${String(error)}`);
+      this.options.log(routeLine('$disconnect', info, `failed: ${route.function.logicalId}: ${String(error)}; closed (${closed})`, started));
     }
   }
 
@@ -256,8 +329,27 @@ export class WebSocketGateway implements ConnectionRegistry {
   close(connectionId: string): boolean {
     const connection = this.connections.get(connectionId);
     if (!connection || connection.socket.readyState !== WebSocket.OPEN) return false;
-    this.closeWith(connection, { code: 1000, reason: 'Connection deleted' });
+    const why = this.explainDelete?.(userOf(connection.info)) ?? 'closed by a function through the management API (DeleteConnection)';
+    this.closeWith(connection, { code: 1000, reason: 'Connection deleted', why });
     return true;
+  }
+
+  /** While set, DeleteConnection closes are explained by it (the timeout sweep says who it timed out and why). */
+  explainDeletes(explainer: DeleteExplainer | undefined): void {
+    this.explainDelete = explainer;
+  }
+
+  /** The live connections, oldest first (`npm run connections`). */
+  list(): ConnectionSummary[] {
+    return [...this.connections.values()]
+      .filter((connection) => connection.socket.readyState === WebSocket.OPEN)
+      .map((connection) => ({
+        connectionId: connection.info.connectionId,
+        userId: userOf(connection.info) ?? null,
+        connectedAt: new Date(connection.info.connectedAt).toISOString(),
+        lastActiveAt: new Date(connection.lastActiveAt).toISOString(),
+        sourceIp: connection.info.sourceIp,
+      }));
   }
 
   describe(connectionId: string): { connectedAt: number; sourceIp: string; lastActiveAt: number } | undefined {
@@ -281,7 +373,7 @@ export class WebSocketGateway implements ConnectionRegistry {
   /** Closes every socket (1001 Going away), lets $disconnect run for each, and waits for in-flight work. */
   async shutdown(): Promise<void> {
     this.closing = true;
-    for (const connection of this.connections.values()) this.closeWith(connection, GOING_AWAY);
+    for (const connection of this.connections.values()) this.closeWith(connection, { ...GOING_AWAY, why: 'the local stack is stopping' });
     for (const socket of this.handshaking) socket.destroy();
     await this.waitUntil(() => this.pending.size === 0 && this.connections.size === 0, 5000);
     this.server.close();

@@ -1,7 +1,7 @@
 /**
  * Timeouts through the local runtime: the template's state machine, run by aws-local-stepfunctions
  * every second (SWEEP_INTERVAL_SECONDS=1) with a 5 s presence timeout, and API Gateway's idle timeout
- * (shortened to 3 s here; 10 minutes by default).
+ * (shortened to 3 s here; 10 minutes by default). The stack's log says who was timed out and why.
  */
 import type { Pool } from 'pg';
 import type { LocalApp } from '../../local/app';
@@ -15,6 +15,8 @@ const LONER = 'e2e-timeout-loner';
 
 let app: LocalApp;
 let pool: Pool;
+const log: string[] = [];
+const logged = (pattern: RegExp) => log.filter((line) => pattern.test(line));
 
 function connectAs(userId: string): Promise<TestClient> {
   return TestClient.connect(`ws://127.0.0.1:${app.ports.websocket}?Authorization=${app.mintToken(userId)}`);
@@ -29,6 +31,7 @@ beforeAll(async () => {
     sweepIntervalSeconds: 1,
     statusShards: 4,
     idleTimeoutSeconds: 3,
+    log: (line) => log.push(line),
   });
 });
 
@@ -54,6 +57,20 @@ it('times out a silent user through the local state machine and tells the friend
       Promise.race([alice.closed, new Promise((_, reject) => setTimeout(() => reject(new Error('still open')), 5000))]),
     ).resolves.toBeDefined();
     expect(bob.frames.filter(ofType('presence-timeout', BOB))).toEqual([]);
+
+    // One line for the run: who, how long silent, friends told, sockets closed; and the socket's
+    // $disconnect line says the sweep closed it and why.
+    await app.settle();
+    expect(logged(/^\[sweep\] /)).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^\\[sweep\\] timed out ${ALICE} \\(silent [5-9] s\\): 1 friend told, 1 socket closed; no heartbeat or update for more than PRESENCE_TIMEOUT_SECONDS=5 \\(\\d+ ms\\)$`,
+        ),
+      ),
+    ]);
+    expect(logged(new RegExp(`^\\[ws\\] \\$disconnect ${ALICE} `))).toEqual([
+      expect.stringMatching(/-> 200 OK; closed \(1000 Connection deleted, timed out by the sweep: silent for [5-9] s, more than PRESENCE_TIMEOUT_SECONDS=5\) \(\d+ ms\)$/),
+    ]);
   } finally {
     clearInterval(keepAlive);
     await Promise.all([alice.close(), bob.close()]);
@@ -66,4 +83,10 @@ it('closes a connection that stays idle past the idle timeout with 1001', async 
   const closed = await loner.closed;
   expect(closed.code).toBe(1001);
   expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
+  await app.settle();
+  expect(logged(new RegExp(`^\\[ws\\] \\$disconnect ${LONER} `))).toEqual([
+    expect.stringMatching(
+      /-> 200 OK; closed \(1001 Going away, closed by the gateway: idle for 3 s with no frame, API Gateway's idle timeout \(WS_IDLE_TIMEOUT_SECONDS; a heartbeat every minute keeps a connection open\)\)/,
+    ),
+  ]);
 });

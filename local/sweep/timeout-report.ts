@@ -1,0 +1,89 @@
+/**
+ * The local stack's log line for a sweep run that timed someone out:
+ *
+ *   [sweep] timed out alice (silent 152 s): 1 friend told, 1 socket closed; PRESENCE_TIMEOUT_SECONDS=150 (38 ms)
+ *
+ * The sweep function reports counts only, so before a run this reads who is stale (the same
+ * candidate query the sweeper makes, through the handlers' own store) and their last activity, and
+ * while the run lasts it tells the WebSocket gateway why the sweep's DeleteConnection calls close
+ * those users' sockets, so their $disconnect lines say so too.
+ */
+import type { PresenceStore } from '../../layers/core/redis/presence-store';
+import { plural } from '../text';
+import type { DeleteExplainer } from '../websocket/gateway';
+
+/** Sums of the sweep function's outputs over one run (see SweepBatchResult). */
+export interface SweepTotals {
+  batches: number;
+  timedOut: number;
+  notifications: number;
+  connectionsClosed: number;
+  failedShards: Array<{ shard: number; error: string }>;
+}
+
+export interface TimeoutReporterDeps {
+  store: Pick<PresenceStore, 'staleCandidates' | 'snapshot'>;
+  statusShards: number;
+  timeoutMs: number;
+  /** The gateway's hook for explaining DeleteConnection closes. */
+  explainDeletes: (explainer: DeleteExplainer | undefined) => void;
+  log: (line: string) => void;
+  now?: () => number;
+}
+
+/** How many stale users a report names at most (the counts stay exact). */
+const MAX_NAMED = 1000;
+
+export function timeoutLine(
+  timedOut: Array<{ userId: string; silentMs: number }>,
+  totals: SweepTotals,
+  timeoutSeconds: number,
+  durationMs: number,
+): string {
+  const named = timedOut.map(({ userId, silentMs }) => `${userId} (silent ${Math.round(silentMs / 1000)} s)`);
+  const unnamed = totals.timedOut - named.length;
+  const who = named.length === 0 ? plural(totals.timedOut, 'user') : [...named, ...(unnamed > 0 ? [`${unnamed} more`] : [])].join(', ');
+  return (
+    `[sweep] timed out ${who}: ${plural(totals.notifications, 'friend')} told, ` +
+    `${plural(totals.connectionsClosed, 'socket')} closed; no heartbeat or update for more than PRESENCE_TIMEOUT_SECONDS=${timeoutSeconds} (${durationMs} ms)`
+  );
+}
+
+export class TimeoutReporter {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: TimeoutReporterDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** Call before a run; call the returned function with the run's totals when it ends. */
+  async start(): Promise<(totals: SweepTotals, durationMs: number) => Promise<void>> {
+    const { store, timeoutMs } = this.deps;
+    const now = this.now();
+    const shards = Array.from({ length: this.deps.statusShards }, (_, shard) => shard);
+    const candidates = (await Promise.all(shards.map((shard) => store.staleCandidates(shard, now - timeoutMs, MAX_NAMED)))).flat();
+    const presence = candidates.length > 0 ? await store.snapshot(candidates) : new Map();
+    const silentMs = new Map(candidates.map((userId) => [userId, now - (presence.get(userId)?.lastActiveAt ?? now - timeoutMs)]));
+    const timeoutSeconds = Math.round(timeoutMs / 1000);
+
+    this.deps.explainDeletes((userId) => {
+      const silent = userId === undefined ? undefined : silentMs.get(userId);
+      return silent === undefined
+        ? undefined
+        : `timed out by the sweep: silent for ${Math.round(silent / 1000)} s, more than PRESENCE_TIMEOUT_SECONDS=${timeoutSeconds}`;
+    });
+
+    return async (totals, durationMs) => {
+      this.deps.explainDeletes(undefined);
+      for (const { shard, error } of totals.failedShards) this.deps.log(`[sweep] shard ${shard} failed: ${error}`);
+      if (totals.timedOut === 0) return;
+      // The stale users who are offline now are the ones this run timed out.
+      const after = candidates.length > 0 ? await store.snapshot(candidates) : new Map();
+      const timedOut = candidates
+        .filter((userId) => after.get(userId)?.online === false)
+        .map((userId) => ({ userId, silentMs: silentMs.get(userId)! }))
+        .slice(0, totals.timedOut);
+      this.deps.log(timeoutLine(timedOut, totals, timeoutSeconds, durationMs));
+    };
+  }
+}
