@@ -50,9 +50,6 @@ export function localEnvironment(input: LocalEnvironmentInput): Record<string, s
     CONNECTION_MAX_AGE_SECONDS: String(input.connectionMaxAgeSeconds),
     // Lambda runs Node 24; the SDK's "upgrade from Node 20" notice is noise for a local run.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    // Many invocations at once in one process, as Lambda's concurrent mode runs them: Powertools then keeps
-    // each log line's invocation context apart (see local/lambda/invoker.ts).
-    AWS_LAMBDA_MAX_CONCURRENCY: '64',
     // The handlers' CloudWatch metrics (EMF lines) would bury the local log; POWERTOOLS_METRICS_DISABLED=false shows them.
     POWERTOOLS_METRICS_DISABLED: input.inherited?.POWERTOOLS_METRICS_DISABLED?.trim() || 'true',
   });
@@ -64,6 +61,8 @@ export function localEnvironment(input: LocalEnvironmentInput): Record<string, s
 
 /** Writes the environment into process.env, removing variables that would point the handlers at AWS. */
 export function applyEnvironment(env: Record<string, string>): void {
-  for (const name of [...INFRASTRUCTURE_VARIABLES, 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete process.env[name];
+  // AWS_LAMBDA_MAX_CONCURRENCY belongs to whoever invokes the handlers (local/lambda/invoker.ts sets it with
+  // its invocation store); inherited without that store, Powertools refuses to log.
+  for (const name of [...INFRASTRUCTURE_VARIABLES, 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_LAMBDA_MAX_CONCURRENCY']) delete process.env[name];
   Object.assign(process.env, env);
 }

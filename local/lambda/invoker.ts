@@ -26,9 +26,13 @@ export class FunctionInvoker {
    * environment): this process runs many invocations at once, and each log line must carry its own
    * invocation's request id and cold start, as Powertools keeps them per invocation in this store.
    */
-  private readonly store: Promise<InvokeStoreBase> = InvokeStore.getInstanceAsync(true);
+  private readonly store: Promise<InvokeStoreBase>;
 
-  constructor(private readonly functions: Map<string, FunctionSpec>) {}
+  constructor(private readonly functions: Map<string, FunctionSpec>) {
+    // What Lambda sets in its concurrent mode; Powertools then scopes its state to the invocation store.
+    process.env.AWS_LAMBDA_MAX_CONCURRENCY ??= '64';
+    this.store = InvokeStore.getInstanceAsync(true);
+  }
 
   spec(logicalId: string): FunctionSpec {
     const spec = this.functions.get(logicalId);
@@ -60,6 +64,7 @@ export class FunctionInvoker {
   }
 
   async invoke<T = unknown>(spec: FunctionSpec, event: unknown): Promise<T> {
+    const store = await this.store;
     const handler = this.handlerOf(spec);
     const timeoutMs = spec.timeoutSeconds * 1000;
     const context = lambdaContext({
@@ -72,7 +77,6 @@ export class FunctionInvoker {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new FunctionTimeoutError(spec)), timeoutMs);
     });
-    const store = await this.store;
     try {
       const invocation = store.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId }, () => handler(event, context));
       return (await Promise.race([invocation, timeout])) as T;
