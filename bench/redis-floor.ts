@@ -10,7 +10,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type Redis from 'ioredis';
-import { HEARTBEAT } from '../layers/core/redis/scripts';
+import { heartbeatScript, type MessageBudget } from '../layers/core/redis/scripts';
 
 const run = promisify(execFile);
 
@@ -31,11 +31,11 @@ export function requestsPerSecond(output: string): number {
 export async function measureRedisFloor(
   admin: Redis,
   target: { host: string; port: number },
-  call: { keys: [string, string, string]; args: [string, string, number, number, number, number] },
+  call: { keys: [string, string, string]; args: [string, string, number]; budget: MessageBudget },
   inFlight: number,
   requests: number,
 ): Promise<RedisFloor | undefined> {
-  const sha = (await admin.script('LOAD', HEARTBEAT)) as string;
+  const sha = (await admin.script('LOAD', heartbeatScript(call.budget))) as string;
   const shapes: RedisFloor['shapes'] = [];
   for (const [connections, pipeline] of [
     [inFlight, 1],

@@ -281,8 +281,9 @@ async function heartbeatGroup(b: Bench): Promise<void> {
     { host: redisAddress.hostname, port: Number(redisAddress.port || 6379) },
     {
       keys: [keys.status(keys.shardOf(heartbeatUser)), keys.connections(heartbeatUser), keys.messageCount(heartbeatUser, connectionOf(heartbeatUser))],
+      args: [heartbeatUser, connectionOf(heartbeatUser), Date.now()],
       // A budget no run can exhaust: every call does the full work of a heartbeat within budget.
-      args: [heartbeatUser, connectionOf(heartbeatUser), Date.now(), 1_000_000_000, config.presence.limits.messageWindowMs, 1_000_000_000],
+      budget: { limit: 1_000_000_000, windowMs: config.presence.limits.messageWindowMs, closeAfter: 1_000_000_000 },
     },
     CONCURRENCY,
     SMOKE ? 2_000 : 200_000,

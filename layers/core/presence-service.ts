@@ -57,8 +57,15 @@ export function connectionTargets(connections: ReadonlyMap<string, readonly stri
 }
 
 /** The targets of a user's own update: the user's own connections and every friend's live connection. */
-export function updateTargets(userId: string, ownConnections: readonly string[], friendConnections: ReadonlyMap<string, readonly string[]>): ConnectionRef[] {
-  return connectionTargets(friendConnections, ownConnections.map((connectionId) => ({ userId, connectionId })));
+export function updateTargets(
+  userId: string,
+  ownConnections: readonly string[],
+  friendConnections: ReadonlyMap<string, readonly string[]>,
+): ConnectionRef[] {
+  return connectionTargets(
+    friendConnections,
+    ownConnections.map((connectionId) => ({ userId, connectionId })),
+  );
 }
 
 function iso(ms: number | null): string | null {
@@ -105,7 +112,10 @@ export class PresenceService {
         const { friendIds } = await this.directory.userContext(userId);
         sent = await this.fanOutWhileLeased(userId, friendIds, fanOut);
       } catch (error) {
-        logger.warn('came-online push failed; the sweep sends it', { userId, error: error instanceof Error ? error.message : String(error) });
+        logger.warn('came-online push failed; the sweep sends it', {
+          userId,
+          error: error instanceof Error ? error.message : String(error),
+        });
       }
     }
     return { cameOnline, sent };
@@ -151,7 +161,7 @@ export class PresenceService {
    */
   private async fanOutWhileLeased(userId: string, friendIds: readonly string[], first: FanOutPage): Promise<number> {
     let sent = 0;
-    for (let next: FanOutPage | null = first; next; ) {
+    for (let next: FanOutPage | null = first; next;) {
       const now = this.now();
       const friendConnections = await this.store.connectionsOf(friendIds, now);
       const targets = updateTargets(userId, next.ownConnections, friendConnections);
@@ -169,7 +179,8 @@ export class PresenceService {
     const now = this.now();
     const result = await this.store.disconnect(userId, connectionId, now);
     if (result === 'unchanged') return { wentOffline: false, sent: 0 };
-    if (result === 'was-unknown') logger.warn('Redis did not know a user who disconnected (its data was lost); telling friends', { userId });
+    if (result === 'was-unknown')
+      logger.warn('Redis did not know a user who disconnected (its data was lost); telling friends', { userId });
     const { friendIds } = await this.directory.userContext(userId);
     const sent = await this.notifyFriends(friendIds, presenceTimeoutMessage(userId), now);
     await this.store.friendsTold(userId);

@@ -147,7 +147,8 @@ export function createTokenVerifier(config: JwtConfig): TokenVerifier {
         // An access token offered where id tokens are expected fails the audience check first (it has no
         // `aud`); its token_use says what is really wrong.
         const claims = error instanceof JwtInvalidClaimError ? error.rawJwt?.payload : undefined;
-        if (claims && claims.token_use !== undefined && claims.token_use !== config.tokenUse) throw new TokenRefusedError('wrong-token-use');
+        if (claims && claims.token_use !== undefined && claims.token_use !== config.tokenUse)
+          throw new TokenRefusedError('wrong-token-use');
         throw new TokenRefusedError(refusalReason(error));
       }
       const userId = payload[config.userIdClaim];

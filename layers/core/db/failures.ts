@@ -7,7 +7,17 @@
 /** SQLSTATE classes of a server that is unreachable, overloaded, shutting down or refusing us. */
 const OUTAGE_SQLSTATE_CLASSES = new Set(['08', '28', '53', '57', '58']);
 const OUTAGE_SQLSTATES = new Set(['40001', '40P01']);
-const NETWORK_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNABORTED']);
+const NETWORK_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+]);
 const OUTAGE_MESSAGES =
   /timeout exceeded when trying to connect|Connection terminated|Query read timeout|connection error and is not queryable|Connection ended|Client was closed/i;
 

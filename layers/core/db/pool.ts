@@ -10,7 +10,11 @@ import { isLostConnection, isPostgresOutage } from './failures';
 function secretPassword(secretArn: string, region: string | undefined, timeoutMs: number): () => Promise<string> {
   let cached: Promise<string> | undefined;
   return () => {
-    cached ??= new SecretsManagerClient({ region, maxAttempts: 2, requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs } })
+    cached ??= new SecretsManagerClient({
+      region,
+      maxAttempts: 2,
+      requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs },
+    })
       .send(new GetSecretValueCommand({ SecretId: secretArn }))
       .then((output) => {
         const raw = output.SecretString ?? '';

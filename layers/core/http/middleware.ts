@@ -9,7 +9,9 @@ export const UNAVAILABLE_FRAME_MESSAGE = 'temporarily unavailable, retry';
 
 /** Middy's own error when the function is about to run out of time (its timeoutEarly). */
 function isMiddyTimeout(error: unknown): boolean {
-  return error instanceof Error && error.name === 'TimeoutError' && (error.cause as { package?: string } | undefined)?.package === '@middy/core';
+  return (
+    error instanceof Error && error.name === 'TimeoutError' && (error.cause as { package?: string } | undefined)?.package === '@middy/core'
+  );
 }
 
 /** Outages are answered 503, never 500: a dependency failing, or the invocation running out of time waiting on one. */
@@ -35,7 +37,8 @@ export function websocketErrors(service: PresenceService): middy.MiddlewareObj<W
       const { connectionId, eventType } = request.event.requestContext;
       if (connectionId && eventType === 'MESSAGE') {
         await service.sendError(connectionId, error instanceof ServiceUnavailableError ? UNAVAILABLE_FRAME_MESSAGE : message);
-        if (error instanceof StaleConnectionError || (error instanceof RateLimitedError && error.close)) await service.closeConnection(connectionId);
+        if (error instanceof StaleConnectionError || (error instanceof RateLimitedError && error.close))
+          await service.closeConnection(connectionId);
       }
       request.response = { statusCode };
     },

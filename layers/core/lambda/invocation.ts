@@ -16,17 +16,22 @@ export interface InvocationDescriber<E, R> {
   quiet?(fields: InvocationFields): boolean;
 }
 
-const fieldsByEvent = new WeakMap<object, InvocationFields>();
+/** Where an event carries its invocation's fields (a symbol: never part of what API Gateway sent). */
+const FIELDS = Symbol('invocation fields');
+
+interface Instrumented {
+  [FIELDS]?: InvocationFields;
+}
+
+/** What the middleware keeps in middy's per-request `internal` object. */
+interface Timing {
+  startedAt?: number;
+}
 
 /** The fields of the invocation handling this event (a handler adds to them). */
 export function invocationFields(event: unknown): InvocationFields {
-  const key = event as object;
-  let fields = fieldsByEvent.get(key);
-  if (!fields) {
-    fields = {};
-    fieldsByEvent.set(key, fields);
-  }
-  return fields;
+  const carrier = event as Instrumented;
+  return (carrier[FIELDS] ??= {});
 }
 
 /** Provisioned containers start before their first request: that request is no cold start. */
@@ -40,11 +45,20 @@ const PROVISIONED = process.env.AWS_LAMBDA_INITIALIZATION_TYPE === 'provisioned-
  */
 export function invocationLog<E, R>(describer: InvocationDescriber<E, R>): middy.MiddlewareObj<E, R, Error, Context> {
   let coldStart = !PROVISIONED;
-  const started = new WeakMap<object, number>();
   const finish = (request: middy.Request<E, R, Error, Context>): void => {
-    const durationMs = Math.round((performance.now() - (started.get(request.event as object) ?? performance.now())) * 100) / 100;
     const error = request.error;
-    const line = { ...describer.describe(request.event, request.response ?? undefined), ...fieldsByEvent.get(request.event as object), durationMs };
+    // The line is built only when it will be written (a heartbeat at WARN costs nothing here).
+    if (!error && !logger.writes('INFO')) {
+      publishMetrics();
+      return;
+    }
+    const startedAt = (request.internal as Timing).startedAt ?? performance.now();
+    const durationMs = Math.round((performance.now() - startedAt) * 100) / 100;
+    const line = {
+      ...describer.describe(request.event, request.response ?? undefined),
+      ...(request.event as Instrumented)[FIELDS],
+      durationMs,
+    };
     if (error instanceof ServiceUnavailableError) {
       countBy(Metric.DependencyErrors, 'Dependency', error.dependency);
       logger.warn(describer.message, { ...line, outcome: 'unavailable', dependency: error.dependency });
@@ -62,7 +76,7 @@ export function invocationLog<E, R>(describer: InvocationDescriber<E, R>): middy
   };
   return {
     before: (request) => {
-      started.set(request.event as object, performance.now());
+      (request.internal as Timing).startedAt = performance.now();
       logger.startInvocation(request.context, coldStart);
       if (coldStart) count(Metric.ColdStart);
       coldStart = false;

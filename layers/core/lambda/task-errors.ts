@@ -3,7 +3,9 @@ import { ServiceUnavailableError } from '../errors';
 
 /** Middy's own error when the task is about to run out of time. */
 function isMiddyTimeout(error: unknown): boolean {
-  return error instanceof Error && error.name === 'TimeoutError' && (error.cause as { package?: string } | undefined)?.package === '@middy/core';
+  return (
+    error instanceof Error && error.name === 'TimeoutError' && (error.cause as { package?: string } | undefined)?.package === '@middy/core'
+  );
 }
 
 /**

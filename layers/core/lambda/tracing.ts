@@ -10,7 +10,8 @@ export function withTracing<E, R>(handler: middy.MiddyfiedHandler<E, R, Error, C
   if (process.env.POWERTOOLS_TRACE_ENABLED !== 'true') return handler;
   /* eslint-disable @typescript-eslint/no-require-imports -- loaded on demand, see above */
   const { Tracer } = require('@aws-lambda-powertools/tracer') as typeof import('@aws-lambda-powertools/tracer');
-  const { captureLambdaHandler } = require('@aws-lambda-powertools/tracer/middleware') as typeof import('@aws-lambda-powertools/tracer/middleware');
+  const { captureLambdaHandler } =
+    require('@aws-lambda-powertools/tracer/middleware') as typeof import('@aws-lambda-powertools/tracer/middleware');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const tracer = new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'presence-api' });
   handler.use(captureLambdaHandler(tracer) as never);

@@ -12,7 +12,7 @@ import {
   CONNECT,
   COUNT_MESSAGE,
   DISCONNECT,
-  HEARTBEAT,
+  heartbeatScript,
   LIVE_CONNECTIONS,
   RELEASE_PUSH,
   REMOVE_GONE,
@@ -100,7 +100,6 @@ type ScriptCommand = (numKeys: number, ...args: (string | number)[]) => Promise<
 
 const SCRIPTS = {
   presenceConnect: CONNECT,
-  presenceHeartbeat: HEARTBEAT,
   presenceCountMessage: COUNT_MESSAGE,
   presenceUpdatePage: UPDATE_PAGE,
   presenceReleasePush: RELEASE_PUSH,
@@ -112,7 +111,7 @@ const SCRIPTS = {
   presenceSnapshot: SNAPSHOT,
   presenceLiveConnections: LIVE_CONNECTIONS,
 } as const;
-type ScriptName = keyof typeof SCRIPTS;
+type ScriptName = keyof typeof SCRIPTS | 'presenceHeartbeat';
 
 function pairsToMap(flat: string[]): Map<string, string> {
   const map = new Map<string, string>();
@@ -154,14 +153,19 @@ export class PresenceStore {
     private readonly keys: KeySpace,
     private readonly settings: StoreSettings,
   ) {
-    for (const [name, lua] of Object.entries(SCRIPTS)) {
+    const { limits } = settings;
+    const budget = { limit: limits.messagesPerWindow, windowMs: limits.messageWindowMs, closeAfter: limits.floodCloseAfter };
+    // Named after its budget: stores with other budgets (tests) on the same client get scripts of their own.
+    const heartbeat = `presenceHeartbeat_${budget.limit}_${budget.windowMs}_${budget.closeAfter}`;
+    const definitions: [string, string][] = [...Object.entries(SCRIPTS), [heartbeat, heartbeatScript(budget)]];
+    for (const [name, lua] of definitions) {
       if (!(name in redis)) redis.defineCommand(name, { lua });
     }
-    const commands = redis as unknown as Record<ScriptName, ScriptCommand>;
-    this.scripts = Object.fromEntries(
-      Object.keys(SCRIPTS).map((name) => [name, commands[name as ScriptName].bind(redis)]),
-    ) as Record<ScriptName, ScriptCommand>;
-    const { limits } = settings;
+    const commands = redis as unknown as Record<string, ScriptCommand>;
+    this.scripts = Object.fromEntries([
+      ...Object.keys(SCRIPTS).map((name) => [name, commands[name]!.bind(redis)]),
+      ['presenceHeartbeat', commands[heartbeat]!.bind(redis)],
+    ]) as Record<ScriptName, ScriptCommand>;
     this.budget = [limits.messagesPerWindow, limits.messageWindowMs, limits.floodCloseAfter];
     this.fanOutBudget = [limits.fanOutIntervalMs, limits.fanOutIntervalMs * limits.fanOutBurst, settings.pushLeaseMs];
   }
@@ -216,16 +220,16 @@ export class PresenceStore {
   /** Refreshes the user's activity and counts the message. 'stale' when the connection is not registered (timed out or closed). */
   async heartbeat(userId: string, connectionId: string, now: number): Promise<MessageVerdict | 'stale'> {
     const shard = this.keys.shardOf(userId);
-    const result = (await this.run(
-      'presenceHeartbeat',
-      3,
-      this.keys.status(shard),
-      this.keys.connections(userId, shard),
-      this.keys.messageCount(userId, connectionId, shard),
-      userId,
-      connectionId,
-      now,
-      ...this.budget,
+    const result = (await this.call(
+      this.scripts.presenceHeartbeat(
+        3,
+        this.keys.status(shard),
+        this.keys.connections(userId, shard),
+        this.keys.messageCount(userId, connectionId, shard),
+        userId,
+        connectionId,
+        now,
+      ),
     )) as number;
     return VERDICTS[result] ?? 'stale';
   }
@@ -331,7 +335,9 @@ export class PresenceStore {
     }
     const removeIfExpiresBefore = now - HANDSHAKE_GRACE_MS + this.settings.connectionMaxAgeMs;
     await Promise.all(
-      [...byUser].map(([userId, connectionIds]) => this.run('presenceRemoveGone', 1, this.keys.connections(userId), removeIfExpiresBefore, ...connectionIds)),
+      [...byUser].map(([userId, connectionIds]) =>
+        this.run('presenceRemoveGone', 1, this.keys.connections(userId), removeIfExpiresBefore, ...connectionIds),
+      ),
     );
   }
 
@@ -363,14 +369,14 @@ export class PresenceStore {
       (ids, reply) => {
         const flat = reply as string[];
         ids.forEach((userId, i) => {
-        const [lastActive, lastSeen, u, t, d, lu, lt, ld] = flat.slice(i * 8, i * 8 + 8);
-        const online = lastActive !== '';
-        presence.set(userId, {
-          online,
-          lastActiveAt: online ? Number(lastActive) : null,
-          page: online ? { url: u ?? '', title: t ?? '', domain: d ?? '' } : null,
-          latestPage: online && lu ? { url: lu, title: lt ?? '', domain: ld ?? '' } : null,
-          lastSeenAt: !online && lastSeen ? Number(lastSeen) : null,
+          const [lastActive, lastSeen, u, t, d, lu, lt, ld] = flat.slice(i * 8, i * 8 + 8);
+          const online = lastActive !== '';
+          presence.set(userId, {
+            online,
+            lastActiveAt: online ? Number(lastActive) : null,
+            page: online ? { url: u ?? '', title: t ?? '', domain: d ?? '' } : null,
+            latestPage: online && lu ? { url: lu, title: lt ?? '', domain: ld ?? '' } : null,
+            lastSeenAt: !online && lastSeen ? Number(lastSeen) : null,
           });
         });
       },
@@ -393,7 +399,15 @@ export class PresenceStore {
   async claimStale(shard: number, candidates: readonly string[], cutoff: number, now: number): Promise<Map<string, string[]>> {
     const keys = [this.keys.status(shard), this.keys.lastSeen(shard), this.keys.pending(shard), this.keys.deferred(shard)];
     for (const userId of candidates) keys.push(this.keys.connections(userId, shard), this.keys.page(userId, shard));
-    const flat = (await this.run('presenceClaimStale', keys.length, ...keys, cutoff, now, this.settings.lastSeenRetentionMs, ...candidates)) as string[];
+    const flat = (await this.run(
+      'presenceClaimStale',
+      keys.length,
+      ...keys,
+      cutoff,
+      now,
+      this.settings.lastSeenRetentionMs,
+      ...candidates,
+    )) as string[];
     return new Map([...pairsToMap(flat)].map(([userId, joined]) => [userId, splitConnections(joined)]));
   }
 
