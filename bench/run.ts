@@ -49,6 +49,7 @@ import {
   REDIS_URL,
   buildGraph,
   connectionOf,
+  connectQuietly,
   createDatabase,
   deleteRedisPrefix,
   dropDatabase,
@@ -342,7 +343,7 @@ async function sweep(b: Bench, set: 'a' | 'b', count: number): Promise<ScenarioR
   };
   const makeStale = async (stale: readonly string[]): Promise<void> => {
     const past = Date.now() - config.presence.timeoutMs - 60_000;
-    await forEachBounded(stale, 64, async (userId) => void (await store.connect(userId, connectionOf(userId), past, past)));
+    await forEachBounded(stale, 64, (userId) => connectQuietly(store, userId, past));
   };
   const sweepAll = () => b.containers.sweep(config.presence.statusShards, new Date().toISOString());
   // Warm-up: a small sweep so the code paths, pool and scripts are hot.
@@ -417,7 +418,10 @@ async function memory(b: Bench): Promise<void> {
     return total;
   };
   const m0 = await usedMemory();
-  await forEachBounded(users, 64, async (u) => void (await memStore.connect(u, connection(u), now, now)));
+  await forEachBounded(users, 64, async (u) => {
+    const { fanOut } = await memStore.connect(u, connection(u), now, now);
+    if (fanOut) await memStore.releasePush(u, now, false);
+  });
   await forEachBounded(users, 64, (u) =>
     memStore.updatePage(u, connection(u), now, { url: '', title: '', domain: '' }).then(() => undefined),
   );
@@ -758,7 +762,7 @@ async function setup(): Promise<Bench> {
   await forEachBounded(
     graph.online,
     64,
-    async (userId) => void (await runtime.store.connect(userId, connectionOf(userId), seedNow, seedNow)),
+    (userId) => connectQuietly(runtime.store, userId, seedNow),
   );
   log(`connected ${fmt(graph.online.length)} online users in ${fmt(performance.now() - t)} ms`);
   return {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Client } from 'pg';
+import type { PresenceStore } from '../layers/core/redis/presence-store';
 
 export const PG_ADMIN_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -128,4 +129,13 @@ export async function deleteRedisPrefix(prefix: string): Promise<number> {
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * Registers a connection as the $connect handler does, without its came-online announcement: the
+ * lease that announcement takes is given back at once, so the user's updates push straight away.
+ */
+export async function connectQuietly(store: PresenceStore, userId: string, at: number): Promise<void> {
+  const { fanOut } = await store.connect(userId, connectionOf(userId), at, at);
+  if (fanOut) await store.releasePush(userId, at, false);
 }
