@@ -1,4 +1,4 @@
-import type { Page } from './privacy';
+import type { Page } from './model';
 
 /** Frames pushed to clients, exactly as CONTRACT.md describes them. */
 export interface UpdatePresenceMessage {

@@ -1,31 +1,25 @@
 import type { PresenceConfig } from './config';
 import { ForbiddenError, RateLimitedError, StaleConnectionError } from './errors';
-import type { FriendDirectory, UserProfile } from './db/friend-directory';
 import { logger } from './logger';
 import { count, Metric } from './metrics';
 import { errorMessage, presenceTimeoutMessage, updatePresenceMessage, type ServerMessage } from './messages';
-import { visiblePage, type Page } from './privacy';
-import type { ConnectionGateway } from './push/connection-gateway';
+import type {
+  Clock,
+  ConnectionRef,
+  FanOutPage,
+  MessageVerdict,
+  Page,
+  PresenceEntry,
+  PresenceSnapshot,
+  UserPresence,
+  UserProfile,
+} from './model';
+import type { ConnectionGateway } from './ports/connection-gateway';
+import type { FriendDirectory } from './ports/friend-directory';
+import type { PresenceStore } from './ports/presence-store';
+import { visiblePage } from './privacy';
 import { fanOut } from './push/fan-out';
-import type { ConnectionRef, FanOutPage, MessageVerdict, PresenceStore, UserPresence } from './redis/presence-store';
-
-export type Clock = () => number;
-
-export interface PresenceEntry {
-  userId: string;
-  page: Page | null;
-  latestPage: Page | null;
-  /** ISO time of the last activity while online; null offline. */
-  lastActiveAt: string | null;
-  /** ISO time the user went offline (bounded retention); null when online or unknown. */
-  lastSeenAt: string | null;
-}
-
-export interface PresenceSnapshot {
-  userPresence: PresenceEntry;
-  presenceArr: PresenceEntry[];
-  userInfoMap: Record<string, UserProfile>;
-}
+import { connectionTargets, updateTargets } from './push/targets';
 
 export interface PresenceServiceDeps {
   store: PresenceStore;
@@ -48,24 +42,6 @@ export function enforceBudget(verdict: MessageVerdict): void {
     count(Metric.FloodClosed);
     throw new RateLimitedError(true);
   }
-}
-
-/** Every live connection of a user → connection ids map as a push target, appended to `into`. */
-export function connectionTargets(connections: ReadonlyMap<string, readonly string[]>, into: ConnectionRef[] = []): ConnectionRef[] {
-  for (const [userId, ids] of connections) for (const connectionId of ids) into.push({ userId, connectionId });
-  return into;
-}
-
-/** The targets of a user's own update: the user's own connections and every friend's live connection. */
-export function updateTargets(
-  userId: string,
-  ownConnections: readonly string[],
-  friendConnections: ReadonlyMap<string, readonly string[]>,
-): ConnectionRef[] {
-  return connectionTargets(
-    friendConnections,
-    ownConnections.map((connectionId) => ({ userId, connectionId })),
-  );
 }
 
 function iso(ms: number | null): string | null {
@@ -164,7 +140,7 @@ export class PresenceService {
     for (let next: FanOutPage | null = first; next;) {
       const now = this.now();
       const friendConnections = await this.store.connectionsOf(friendIds, now);
-      const targets = updateTargets(userId, next.ownConnections, friendConnections);
+      const targets = updateTargets(userId, next.ownConnections, friendIds, friendConnections);
       sent += await this.push(targets, updatePresenceMessage(userId, next.page, next.latest));
       next = await this.store.releasePush(userId, this.now(), true);
     }
@@ -239,7 +215,7 @@ export class PresenceService {
   /** Tells the online friends (every live connection) a message; offline friends cost one lookup in the same pipeline. */
   async notifyFriends(friendIds: readonly string[], message: ServerMessage, now = this.now()): Promise<number> {
     const connections = await this.store.connectionsOf(friendIds, now);
-    return this.push(connectionTargets(connections), message);
+    return this.push(connectionTargets(friendIds, connections), message);
   }
 
   private async push(targets: ConnectionRef[], message: ServerMessage): Promise<number> {

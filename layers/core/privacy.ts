@@ -1,22 +1,8 @@
 import { getDomain, getHostname } from 'tldts';
-
-/** A user's sharing settings as the user service stores them. */
-export interface SharingSettings {
-  shareMode: 'default_none' | 'default_all';
-  domainAllow: readonly string[];
-  domainDeny: readonly string[];
-}
+import { HIDDEN_PAGE, type Page, type SharingSettings } from './model';
 
 /** Users we know nothing about share nothing: private by default. */
 export const SHARE_NOTHING: SharingSettings = { shareMode: 'default_none', domainAllow: [], domainDeny: [] };
-
-export interface Page {
-  url: string;
-  title: string;
-  domain: string;
-}
-
-export const HIDDEN_PAGE: Page = Object.freeze({ url: '', title: '', domain: '' });
 
 interface ParsedUrl {
   hostname: string;

@@ -3,9 +3,10 @@ import { PostgresFriendDirectory } from './db/friend-directory';
 import { createPool, type BoundedPool } from './db/pool';
 import { KeySpace } from './keys';
 import { PresenceService } from './presence-service';
-import { ApiGatewayConnectionGateway, type ConnectionGateway } from './push/connection-gateway';
+import type { ConnectionGateway } from './ports/connection-gateway';
+import { ApiGatewayConnectionGateway } from './push/connection-gateway';
 import { createRedisClient, type RedisClient } from './redis/client';
-import { PresenceStore } from './redis/presence-store';
+import { RedisPresenceStore } from './redis/presence-store';
 import { TimeoutSweeper } from './timeout-sweeper';
 
 /** Every client a function needs, created once per container and reused across invocations. */
@@ -13,7 +14,7 @@ export interface Runtime {
   config: Config;
   redis: RedisClient;
   pool: BoundedPool;
-  store: PresenceStore;
+  store: RedisPresenceStore;
   service: PresenceService;
   sweeper: TimeoutSweeper;
   close(): Promise<void>;
@@ -47,7 +48,7 @@ export function createRuntime(options: RuntimeOptions = {}): Runtime {
   const redis = createRedisClient(config.redis);
   const pool = createPool(config.postgres, presence.retryAfterSeconds * 1000, config.awsRegion);
   const keys = new KeySpace(config.redis.keyPrefix, presence.statusShards);
-  const store = new PresenceStore(redis, keys, {
+  const store = new RedisPresenceStore(redis, keys, {
     connectionMaxAgeMs: presence.connectionMaxAgeMs,
     lastSeenRetentionMs: presence.lastSeenRetentionMs,
     pageTtlMs: presence.connectionMaxAgeMs + presence.timeoutMs,

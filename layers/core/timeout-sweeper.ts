@@ -1,11 +1,12 @@
 import type { PresenceConfig } from './config';
-import type { FriendDirectory } from './db/friend-directory';
 import { count, gauge, Metric, milliseconds } from './metrics';
 import { presenceTimeoutMessage, updatePresenceMessage } from './messages';
-import type { ConnectionGateway } from './push/connection-gateway';
+import type { Clock } from './model';
+import type { ConnectionGateway } from './ports/connection-gateway';
+import type { FriendDirectory } from './ports/friend-directory';
+import type { PresenceStore } from './ports/presence-store';
 import { deliverAll, deliverAndClose, encode, type Delivery } from './push/fan-out';
-import type { PresenceStore } from './redis/presence-store';
-import { updateTargets, type Clock } from './presence-service';
+import { connectionTargets, updateTargets } from './push/targets';
 
 export interface SweepBatchResult {
   shard: number;
@@ -113,17 +114,12 @@ export class TimeoutSweeper {
 
     const [friendsByUser, backOnline] = await Promise.all([directory.friendsOfMany(users), store.onlineAmong(shard, users)]);
     const offline = users.filter((userId) => !backOnline.has(userId));
-    const friendIds = new Set<string>();
-    for (const userId of offline) for (const friendId of friendsByUser.get(userId) ?? []) friendIds.add(friendId);
-    const friendConnections = await store.connectionsOf([...friendIds], now);
+    const friendConnections = await this.connectionsOfFriends(offline, friendsByUser, now);
 
     const deliveries: Delivery[] = [];
     for (const userId of offline) {
       const data = encode(presenceTimeoutMessage(userId));
-      for (const friendId of friendsByUser.get(userId) ?? []) {
-        for (const connectionId of friendConnections.get(friendId) ?? [])
-          deliveries.push({ target: { userId: friendId, connectionId }, data });
-      }
+      for (const target of connectionTargets(friendsByUser.get(userId) ?? [], friendConnections)) deliveries.push({ target, data });
     }
     const ghostSockets = users.flatMap((userId) => pending.get(userId) ?? []);
     const { report, closeFailures } = await deliverAndClose(gateway, deliveries, ghostSockets, settings.pushConcurrency);
@@ -146,19 +142,28 @@ export class TimeoutSweeper {
     const { store, directory, gateway, settings } = this.deps;
     const due = await store.claimDeferred(shard, now, limit);
     if (due.length === 0) return { users: 0, sent: 0 };
-    const friendsByUser = await directory.friendsOfMany(due.map(({ userId }) => userId));
-    const allFriends = new Set<string>();
-    for (const friends of friendsByUser.values()) for (const friendId of friends) allFriends.add(friendId);
-    const friendConnections = await store.connectionsOf([...allFriends], now);
+    const users = due.map(({ userId }) => userId);
+    const friendsByUser = await directory.friendsOfMany(users);
+    const friendConnections = await this.connectionsOfFriends(users, friendsByUser, now);
     const deliveries: Delivery[] = [];
     for (const { userId, page, latest, ownConnections } of due) {
       const data = encode(updatePresenceMessage(userId, page, latest));
-      const friends = new Map((friendsByUser.get(userId) ?? []).map((friendId) => [friendId, friendConnections.get(friendId) ?? []]));
-      for (const target of updateTargets(userId, ownConnections, friends)) deliveries.push({ target, data });
+      for (const target of updateTargets(userId, ownConnections, friendsByUser.get(userId) ?? [], friendConnections))
+        deliveries.push({ target, data });
     }
     const report = await deliverAll(gateway, deliveries, settings.pushConcurrency);
     if (report.gone.length > 0) await store.removeConnections(report.gone, now);
     await Promise.all(due.map(({ userId }) => store.releasePush(userId, this.now(), false)));
     return { users: due.length, sent: report.sent };
+  }
+
+  /** The live connections of every friend of these users, in one read. */
+  private connectionsOfFriends(
+    userIds: readonly string[],
+    friendsByUser: ReadonlyMap<string, readonly string[]>,
+    now: number,
+  ): Promise<Map<string, string[]>> {
+    const friendIds = new Set(userIds.flatMap((userId) => friendsByUser.get(userId) ?? []));
+    return this.deps.store.connectionsOf([...friendIds], now);
   }
 }

@@ -51,6 +51,24 @@ function stripControlCharacters(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f]/g, ' ');
 }
 
+/** What a user id in a path may look like (Cognito subs, usernames, e-mail addresses), at most 128 characters. */
+const USER_ID = /^[\w.@:+-]{1,128}$/;
+
+/** The `{userId}` path parameter of GET /presence/{userId}, URL-decoded; missing, undecodable or malformed is a 400. */
+export function parseUserIdParameter(raw: string | null | undefined): string {
+  const userId = raw ? safeDecode(raw) : '';
+  if (!USER_ID.test(userId)) throw new BadRequestError('userId is missing or malformed');
+  return userId;
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return '';
+  }
+}
+
 /** The state machine's largest batch (SweepBatchSize's MaxValue). */
 const MAX_SWEEP_BATCH_SIZE = 5000;
 

@@ -5,7 +5,8 @@ import { KeySpace } from '../../layers/core/keys';
 import { PresenceService } from '../../layers/core/presence-service';
 import { ApiGatewayConnectionGateway } from '../../layers/core/push/connection-gateway';
 import type { RedisClient } from '../../layers/core/redis/client';
-import { HANDSHAKE_GRACE_MS, PresenceStore, UNLIMITED } from '../../layers/core/redis/presence-store';
+import { HANDSHAKE_GRACE_MS } from '../../layers/core/ports/presence-store';
+import { RedisPresenceStore, UNLIMITED } from '../../layers/core/redis/presence-store';
 import { startRedisEmulator, type RedisEmulator } from '../../local/backends/redis-emulator';
 import { TimeoutSweeper } from '../../layers/core/timeout-sweeper';
 import { localCredentialEnvironment } from '../../local/aws-credentials';
@@ -33,7 +34,7 @@ const page = (url: string) => ({ url, title: url, domain: 'example.com' });
  */
 function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>) {
   let redis: RedisClient;
-  let store: PresenceStore;
+  let store: RedisPresenceStore;
   let keys: KeySpace;
   let pool: Pool;
   let sink: ManagementApiServer;
@@ -47,7 +48,7 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
   beforeAll(async () => {
     redis = await connect();
     keys = new KeySpace(testRedisPrefix(`store-${topology}`), 8);
-    store = new PresenceStore(redis, keys, timings);
+    store = new RedisPresenceStore(redis, keys, timings);
     await useSuiteDatabase(`store-${topology}`);
     pool = createPool();
     sink = await startManagementApi(sockets);
@@ -80,7 +81,7 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
   let n = 0;
   const user = (name: string) => `${name}-${topology}-${++n}`;
   /** Connects as the $connect handler does: a user who came online is announced (lease taken, then released). */
-  const connected = async (on: PresenceStore, u: string, connectionId: string) => {
+  const connected = async (on: RedisPresenceStore, u: string, connectionId: string) => {
     const { fanOut } = await on.connect(u, connectionId, clock, clock);
     if (fanOut) await on.releasePush(u, clock, true);
   };
@@ -220,7 +221,7 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
 
   describe('budgets', () => {
     const tight = () =>
-      new PresenceStore(redis, keys, {
+      new RedisPresenceStore(redis, keys, {
         ...timings,
         // A burst of 2: the came-online announcement and one update.
         limits: { messagesPerWindow: 2, messageWindowMs: 300, floodCloseAfter: 2, fanOutBurst: 2, fanOutIntervalMs: MINUTE },

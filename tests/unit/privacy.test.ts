@@ -1,4 +1,5 @@
-import { domainOf, isShared, SHARE_NOTHING, visiblePage, type SharingSettings } from '../../layers/core/privacy';
+import type { SharingSettings } from '../../layers/core/model';
+import { domainOf, isShared, SHARE_NOTHING, visiblePage } from '../../layers/core/privacy';
 
 const all = (deny: string[] = []): SharingSettings => ({ shareMode: 'default_all', domainAllow: [], domainDeny: deny });
 const none = (allow: string[] = []): SharingSettings => ({ shareMode: 'default_none', domainAllow: allow, domainDeny: [] });

@@ -1,5 +1,5 @@
-import { BadRequestError } from '../../layers/core/errors';
-import { parseFrame, parsePageUpdate } from '../../layers/core/validation';
+import { BadRequestError, InvalidInputError, PresenceError } from '../../layers/core/errors';
+import { parseFrame, parsePageUpdate, parseSweepTask, parseUserIdParameter } from '../../layers/core/validation';
 
 const limits = { maxUrlLength: 2048, maxTitleLength: 512 };
 
@@ -40,5 +40,86 @@ describe('parsePageUpdate', () => {
 describe('parseFrame', () => {
   it('returns the object', () => {
     expect(parseFrame('{"action":"heartbeat"}')).toEqual({ action: 'heartbeat' });
+  });
+});
+
+describe('parseUserIdParameter', () => {
+  it.each([
+    ['alice', 'alice'],
+    ['us-east-1:4f1c2a9e-1111-2222-3333-444455556666', 'us-east-1:4f1c2a9e-1111-2222-3333-444455556666'],
+    ['alice%40example.com', 'alice@example.com'],
+    ['first.last+tag@example.com', 'first.last+tag@example.com'],
+    ['u'.repeat(128), 'u'.repeat(128)],
+  ])('accepts %p as %p', (raw, userId) => {
+    expect(parseUserIdParameter(raw)).toBe(userId);
+  });
+
+  it.each([
+    [undefined],
+    [null],
+    [''],
+    ['../../etc'],
+    ['%2e%2e%2Fetc'],
+    ['%E0%A4%A'],
+    ['alice bob'],
+    ['alice%20bob'],
+    ['al/ice'],
+    ['\u00e9lise'],
+    ['u'.repeat(129)],
+  ])('rejects %p with a 400', (raw) => {
+    expect(() => parseUserIdParameter(raw)).toThrow(BadRequestError);
+    expect(() => parseUserIdParameter(raw)).toThrow('userId is missing or malformed');
+  });
+});
+
+describe('parseSweepTask', () => {
+  const NOW = Date.parse('2025-01-01T00:00:00.000Z');
+  const SHARDS = 4;
+
+  it('reads the shard, the batch size and when the execution started', () => {
+    expect(parseSweepTask({ shard: 3, batchSize: 200, startedAt: '2024-12-31T23:59:00.000Z' }, SHARDS, NOW)).toEqual({
+      shard: 3,
+      batchSize: 200,
+      startedAt: NOW - 60_000,
+    });
+  });
+
+  it('takes numbers written as strings, as the state machine may pass them', () => {
+    expect(parseSweepTask({ shard: '0', batchSize: '5000' }, SHARDS, NOW)).toEqual({ shard: 0, batchSize: 5000, startedAt: NOW });
+  });
+
+  it('leaves an absent batch size to the configured one, and starts now without a readable startedAt', () => {
+    expect(parseSweepTask({ shard: 1 }, SHARDS, NOW)).toEqual({ shard: 1, batchSize: undefined, startedAt: NOW });
+    expect(parseSweepTask({ shard: 1, batchSize: null, startedAt: 'yesterday' }, SHARDS, NOW)).toEqual({
+      shard: 1,
+      batchSize: undefined,
+      startedAt: NOW,
+    });
+    expect(parseSweepTask({ shard: 1, startedAt: NOW - 5 }, SHARDS, NOW).startedAt).toBe(NOW);
+  });
+
+  it.each([[undefined], [null], ['shard'], [{}], [{ shard: null }], [{ shard: -1 }], [{ shard: 4 }], [{ shard: 1.5 }], [{ shard: 'one' }]])(
+    'rejects the shard of %p',
+    (input) => {
+      expect(() => parseSweepTask(input, SHARDS, NOW)).toThrow(InvalidInputError);
+      expect(() => parseSweepTask(input, SHARDS, NOW)).toThrow('shard must be an integer from 0 to 3');
+    },
+  );
+
+  it.each([[0], [-5], [5001], [2.5], ['many'], ['']])('rejects the batch size %p', (batchSize) => {
+    expect(() => parseSweepTask({ shard: 0, batchSize }, SHARDS, NOW)).toThrow(InvalidInputError);
+    expect(() => parseSweepTask({ shard: 0, batchSize }, SHARDS, NOW)).toThrow('batchSize must be an integer from 1 to 5000');
+  });
+
+  it('throws an error Step Functions tells by its name, not an HTTP error', () => {
+    let thrown: unknown;
+    try {
+      parseSweepTask({ shard: 9 }, SHARDS, NOW);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(InvalidInputError);
+    expect(thrown).not.toBeInstanceOf(PresenceError);
+    expect((thrown as Error).name).toBe('InvalidInputError');
   });
 });

@@ -1,35 +1,10 @@
 import { LRUCache } from 'lru-cache';
 import { ServiceUnavailableError } from '../errors';
 import { logger } from '../logger';
-import { SHARE_NOTHING, type SharingSettings } from '../privacy';
+import type { SharingSettings, UserProfile } from '../model';
+import type { FriendDirectory, ProfilesWithFriends, UserContext } from '../ports/friend-directory';
+import { SHARE_NOTHING } from '../privacy';
 import type { QueryPool } from './pool';
-
-export interface UserProfile {
-  user_id: string;
-  first_name: string;
-  last_name: string;
-  profile_image_extension: string | null;
-}
-
-/** What an update needs to know about its author: whom to tell, and what they share. */
-export interface UserContext {
-  friendIds: string[];
-  sharing: SharingSettings;
-}
-
-export interface ProfilesWithFriends {
-  self: UserProfile | null;
-  friends: UserProfile[];
-}
-
-export interface FriendDirectory {
-  /** Accepted friends and sharing settings of one user (cached briefly; stale while PostgreSQL fails). */
-  userContext(userId: string): Promise<UserContext>;
-  /** Accepted friends of many users in one query (the sweep's batch). */
-  friendsOfMany(userIds: readonly string[]): Promise<Map<string, string[]>>;
-  /** The user's and their friends' profiles in one query; friend ids follow from it (stale while PostgreSQL fails). */
-  profilesWithFriends(userId: string): Promise<ProfilesWithFriends>;
-}
 
 // Two index-friendly halves (primary key on user_id1, index on user_id2) instead of an OR.
 const FRIENDS_OF_ONE = `
@@ -119,6 +94,7 @@ class StaleWhileFailingCache<T extends object> {
   }
 }
 
+/** The FriendDirectory on the user service's PostgreSQL tables (user_table, friendship_table), behind a stale-while-failing cache. */
 export class PostgresFriendDirectory implements FriendDirectory {
   private readonly contexts: StaleWhileFailingCache<UserContext>;
   private readonly profiles: StaleWhileFailingCache<ProfilesWithFriends>;

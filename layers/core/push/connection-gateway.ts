@@ -1,17 +1,9 @@
 import { ConfigError } from '../config';
-import { ManagementApiClient, type ConnectionInfo, type DeliveryResult } from './management-api-client';
+import type { ConnectionGateway, DeliveryResult } from '../ports/connection-gateway';
+import { ManagementApiClient, type ConnectionInfo } from './management-api-client';
 
-export type { DeliveryResult } from './management-api-client';
-
-/**
- * The two things the core asks of API Gateway's @connections API. A gone
- * connection resolves 'gone' (its caller compares and deletes it); every
- * other failure rejects with a PushError (./push-error.ts).
- */
-export interface ConnectionGateway {
-  post(connectionId: string, data: Uint8Array): Promise<DeliveryResult>;
-  close(connectionId: string): Promise<DeliveryResult>;
-}
+// bench/ still imports the port's types from here (until it imports ports/connection-gateway).
+export type { ConnectionGateway, DeliveryResult } from '../ports/connection-gateway';
 
 /** Default bound on each attempt of a push (PUSH_TIMEOUT_MS). */
 export const DEFAULT_PUSH_TIMEOUT_MS = 2_000;

@@ -1,9 +1,9 @@
 import { logger } from '../logger';
 import { count, Metric } from '../metrics';
 import type { ServerMessage } from '../messages';
-import type { ConnectionRef } from '../redis/presence-store';
+import type { ConnectionRef } from '../model';
 import { forEachBounded } from './concurrency';
-import type { ConnectionGateway } from './connection-gateway';
+import type { ConnectionGateway } from '../ports/connection-gateway';
 
 export interface FanOutReport {
   sent: number;

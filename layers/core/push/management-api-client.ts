@@ -1,12 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
+import type { DeliveryResult } from '../ports/connection-gateway';
 import { CredentialCache } from './credentials';
 import { Deadlines, type Expirable } from './deadlines';
 import { PushError, errorFromResponse, errorFromTransport } from './push-error';
 import { RetryStrategy } from './retry';
 import { EMPTY_BODY_SHA256, ExecuteApiSigner, sha256Hex, type SignedRequestHeaders } from './sigv4';
-
-export type DeliveryResult = 'sent' | 'gone';
 
 /** GetConnection's answer. */
 export interface ConnectionInfo {

@@ -2,7 +2,15 @@ import { Cluster } from 'ioredis';
 import type { RateLimits } from '../config';
 import { ServiceUnavailableError } from '../errors';
 import type { KeySpace } from '../keys';
-import { HIDDEN_PAGE, type Page } from '../privacy';
+import { HIDDEN_PAGE, type ConnectionRef, type FanOutPage, type MessageVerdict, type Page, type UserPresence } from '../model';
+import {
+  HANDSHAKE_GRACE_MS,
+  type ConnectResult,
+  type DeferredFanOut,
+  type DisconnectResult,
+  type PageUpdateResult,
+  type PresenceStore,
+} from '../ports/presence-store';
 import type { RedisClient } from './client';
 import { isRedisOutage } from './failures';
 import {
@@ -20,57 +28,7 @@ import {
   UPDATE_PAGE,
 } from './scripts';
 
-export interface ConnectionRef {
-  userId: string;
-  connectionId: string;
-}
-
-export interface UserPresence {
-  online: boolean;
-  /** Last activity (ms) while online. */
-  lastActiveAt: number | null;
-  /** Current page while online ({"","",""} when hidden or not yet known); null offline. */
-  page: Page | null;
-  /** Most recent page the user did share during this session; null when none. */
-  latestPage: Page | null;
-  /** When the user went offline (ms), within the retention window; null when online or unknown. */
-  lastSeenAt: number | null;
-}
-
-/**
- * Where a message stands against its connection's budget: within it; over it (the first time: tell the
- * client, later: quietly); over it for the floodCloseAfter-th time (close the connection now); or
- * arriving after that (drop it: the connection is being closed).
- */
-export type MessageVerdict = 'ok' | 'limited' | 'limited-quietly' | 'close' | 'closed';
-
 const VERDICTS: Record<number, MessageVerdict> = { 1: 'ok', 2: 'limited', 3: 'limited-quietly', 4: 'close', 5: 'closed' };
-
-/** The page a fan-out sends: what the user looks at now and the latest page they shared. */
-export interface FanOutPage {
-  page: Page;
-  latest: Page;
-  /** The user's own live connections (they get their update too). */
-  ownConnections: string[];
-}
-
-export type PageUpdateResult =
-  | { stored: false; verdict: 'stale' | 'closed' }
-  /** Stored. `fanOut` is set when this call holds the user's push lease and must push (then release). */
-  | { stored: true; verdict: Exclude<MessageVerdict, 'closed'>; fanOut: FanOutPage | null };
-
-export type DisconnectResult = 'unchanged' | 'went-offline' | 'was-unknown';
-
-export interface ConnectResult {
-  cameOnline: boolean;
-  /** Set when this call must tell friends the user came online (it holds the push lease). */
-  fanOut: FanOutPage | null;
-}
-
-/** A deferred fan-out the sweep claimed: push it, then release it. */
-export interface DeferredFanOut extends FanOutPage {
-  userId: string;
-}
 
 export interface StoreSettings {
   connectionMaxAgeMs: number;
@@ -83,9 +41,6 @@ export interface StoreSettings {
   /** Cluster clients queue commands while no node is reachable; this bounds that wait (standalone clients time out by themselves). */
   commandDeadlineMs?: number;
 }
-
-/** API Gateway's $connect integration timeout: a connection this young may not be open yet. */
-export const HANDSHAKE_GRACE_MS = 30_000;
 
 /** Budgets generous enough that tests of other behaviour never meet them. */
 export const UNLIMITED: RateLimits = {
@@ -138,12 +93,12 @@ function fanOutPage(reply: unknown[], at: number): FanOutPage {
 }
 
 /**
- * All presence state in Redis. Each state change of one user is a single
- * script call (one round trip); reads over many users are one pipeline per
+ * The PresenceStore in Redis (key layout: keys.ts). Each state change of one user is a single
+ * script call (one round trip, scripts.ts); reads over many users are one pipeline per
  * hash slot, sent in parallel. Connection failures and timeouts surface as
  * ServiceUnavailableError; anything else (a broken script) as itself.
  */
-export class PresenceStore {
+export class RedisPresenceStore implements PresenceStore {
   private readonly scripts: Record<ScriptName, ScriptCommand>;
   private readonly budget: [number, number, number];
   private readonly fanOutBudget: [number, number, number];
@@ -192,11 +147,8 @@ export class PresenceStore {
     return [this.keys.status(shard), this.keys.connections(userId, shard), this.keys.page(userId, shard)];
   }
 
-  /**
-   * Registers a connection and marks the user active now. When the user came online, `fanOut` is set
-   * if this call holds the push lease and must tell friends now (then release); else the sweep or the
-   * pusher in flight does. The new connection itself is not open yet, so it is no target.
-   */
+  // The contract of each operation is documented on the PresenceStore port; here, how Redis does it.
+
   async connect(userId: string, connectionId: string, connectedAt: number, now: number): Promise<ConnectResult> {
     const expiresAt = connectedAt + this.settings.connectionMaxAgeMs;
     const shard = this.keys.shardOf(userId);
@@ -217,7 +169,7 @@ export class PresenceStore {
     return { cameOnline: true, fanOut: push === 1 ? { page: HIDDEN_PAGE, latest: page(lu, lt, ld), ownConnections: [] } : null };
   }
 
-  /** Refreshes the user's activity and counts the message. 'stale' when the connection is not registered (timed out or closed). */
+  /** The hottest call: its budget is written into its script (heartbeatScript), so it carries three arguments. */
   async heartbeat(userId: string, connectionId: string, now: number): Promise<MessageVerdict | 'stale'> {
     const shard = this.keys.shardOf(userId);
     const result = (await this.call(
@@ -234,7 +186,6 @@ export class PresenceStore {
     return VERDICTS[result] ?? 'stale';
   }
 
-  /** Counts a message no other script handles (frames no route matched) against its connection's budget. */
   async countMessage(userId: string, connectionId: string): Promise<MessageVerdict> {
     const result = (await this.run('presenceCountMessage', 1, this.keys.messageCount(userId, connectionId), ...this.budget)) as number;
     return VERDICTS[result]!;
@@ -267,10 +218,6 @@ export class PresenceStore {
     return { stored: true, verdict, fanOut: push === 1 ? { page: visible, latest: page(lu, lt, ld), ownConnections: connections } : null };
   }
 
-  /**
-   * Gives back the push lease after a fan-out. Resolves the page to push next when a newer one was
-   * stored meanwhile and `mayPushAgain` and the budget allow it (the caller then holds the lease again).
-   */
   async releasePush(userId: string, now: number, mayPushAgain: boolean): Promise<FanOutPage | null> {
     const shard = this.keys.shardOf(userId);
     const reply = (await this.run(
@@ -288,7 +235,7 @@ export class PresenceStore {
     return reply[0] === 1 ? fanOutPage(reply, 1) : null;
   }
 
-  /** Claims deferred fan-outs of one shard whose time has come (the sweep flushes them). */
+  /** A read of the due users, then one script call claiming those still due. */
   async claimDeferred(shard: number, now: number, limit: number): Promise<DeferredFanOut[]> {
     const deferred = this.keys.deferred(shard);
     const due = await this.call(this.redis.zrangebyscore(deferred, '-inf', now, 'LIMIT', 0, limit));
@@ -300,7 +247,6 @@ export class PresenceStore {
     return claimed.map((reply) => ({ userId: reply[0] as string, ...fanOutPage(reply, 1) }));
   }
 
-  /** Removes one connection; tells whether that made the user go offline (or the user was unknown: data lost). */
   async disconnect(userId: string, connectionId: string, now: number): Promise<DisconnectResult> {
     const shard = this.keys.shardOf(userId);
     const result = await this.run(
@@ -320,11 +266,7 @@ export class PresenceStore {
     return result === 1 ? 'went-offline' : result === 2 ? 'was-unknown' : 'unchanged';
   }
 
-  /**
-   * Compare-and-delete of connections API Gateway reported gone: removes exactly those ids, never a
-   * newer connection of the same user, and none registered within HANDSHAKE_GRACE_MS (it may still be
-   * in its $connect, which the Management API answers 410 for too).
-   */
+  /** One script call per user: a connection's score is its expiry, so "registered within the grace" is a score bound. */
   async removeConnections(refs: readonly ConnectionRef[], now: number): Promise<void> {
     if (refs.length === 0) return;
     const byUser = new Map<string, string[]>();
@@ -341,7 +283,7 @@ export class PresenceStore {
     );
   }
 
-  /** Live connection ids of those users who have any; offline users are simply absent. One script call per shard. */
+  /** One script call per shard. */
   async connectionsOf(userIds: readonly string[], now: number): Promise<Map<string, string[]>> {
     const connections = new Map<string, string[]>();
     await this.perShard(
@@ -357,7 +299,7 @@ export class PresenceStore {
     return connections;
   }
 
-  /** The presence of many users (a user and all friends): one script call per shard. */
+  /** One script call per shard. */
   async snapshot(userIds: readonly string[]): Promise<Map<string, UserPresence>> {
     const presence = new Map<string, UserPresence>();
     await this.perShard(
@@ -390,12 +332,6 @@ export class PresenceStore {
     return this.call(this.redis.zrangebyscore(this.keys.status(shard), '-inf', cutoff, 'LIMIT', 0, limit));
   }
 
-  /**
-   * Atomically claims those candidates that are still stale and returns every
-   * user of the shard awaiting notification (this claim's, any left by a
-   * failed earlier attempt, and users whose $disconnect could not tell their
-   * friends) with the connections they had.
-   */
   async claimStale(shard: number, candidates: readonly string[], cutoff: number, now: number): Promise<Map<string, string[]>> {
     const keys = [this.keys.status(shard), this.keys.lastSeen(shard), this.keys.pending(shard), this.keys.deferred(shard)];
     for (const userId of candidates) keys.push(this.keys.connections(userId, shard), this.keys.page(userId, shard));
@@ -416,21 +352,18 @@ export class PresenceStore {
     return new Map(Object.entries(entries).map(([userId, joined]) => [userId, splitConnections(joined)]));
   }
 
-  /** Which of these users of one shard are online again (reconnected since they were claimed). */
   async onlineAmong(shard: number, userIds: readonly string[]): Promise<Set<string>> {
     if (userIds.length === 0) return new Set();
     const scores = await this.call(this.redis.zmscore(this.keys.status(shard), ...userIds));
     return new Set(userIds.filter((_, i) => scores[i] !== null));
   }
 
-  /** Clears pending entries whose friends were told, unless a newer claim replaced them meanwhile (compare-and-delete). */
   async clearPending(shard: number, entries: ReadonlyMap<string, readonly string[]>): Promise<void> {
     if (entries.size === 0) return;
     const args = [...entries].flatMap(([userId, connections]) => [userId, connections.join(',')]);
     await this.run('presenceClearPending', 1, this.keys.pending(shard), ...args);
   }
 
-  /** Ends the pending entry a $disconnect left for the user, once their friends were told. */
   friendsTold(userId: string): Promise<void> {
     return this.clearPending(this.keys.shardOf(userId), new Map([[userId, []]]));
   }
@@ -464,3 +397,9 @@ export class PresenceStore {
     });
   }
 }
+
+/**
+ * The class's name before the PresenceStore port existed: bench/ and local/ still import it by that
+ * name, until they move to RedisPresenceStore (or, for types, to ports/presence-store). New code uses neither.
+ */
+export { RedisPresenceStore as PresenceStore };
