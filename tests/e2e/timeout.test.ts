@@ -41,8 +41,9 @@ afterAll(async () => {
 });
 
 it('times out a silent user through the local state machine and tells the friends', async () => {
-  const [alice, bob] = await Promise.all([connectAs(ALICE), connectAs(BOB)]);
+  // Alice's last activity is her $connect: the timeout counts from before it.
   const started = Date.now();
+  const [alice, bob] = await Promise.all([connectAs(ALICE), connectAs(BOB)]);
   // Bob keeps heartbeating; Alice's socket stays open (WebSocket pings keep API Gateway's idle timer
   // at bay) but she sends no heartbeat, so only the presence timeout can take her offline.
   const keepAlive = setInterval(() => {
