@@ -1,5 +1,4 @@
 /** The benchmark's isolated data: its own PostgreSQL database and its own Redis key prefix. */
-import { deleteKeysWithPrefix } from '../local/redis-keys';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
@@ -121,11 +120,16 @@ export async function seedDatabase(name: string, graph: Graph): Promise<void> {
   }
 }
 
-/** SCAN + UNLINK of every key under the prefix. */
-export async function deleteRedisPrefix(prefix: string): Promise<number> {
-  const redis = new Redis(REDIS_URL);
+/** Every key under the bench's prefix goes, by SCAN (ioredis's scanStream, never KEYS) and UNLINK. */
+export async function deleteRedisPrefix(prefix: string, redisUrl = REDIS_URL): Promise<number> {
+  const redis = new Redis(redisUrl);
+  let deleted = 0;
   try {
-    return await deleteKeysWithPrefix(redis, prefix);
+    // The bench's prefixes are made of letters, digits, dashes and colons, so the pattern needs no escaping.
+    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) deleted += await redis.unlink(...keys);
+    }
+    return deleted;
   } finally {
     redis.disconnect();
   }

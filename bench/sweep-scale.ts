@@ -18,7 +18,6 @@
  * EVALSHA; a NOSCRIPT fallback adds its EVAL) plus each pipeline (one write, one wait, however many
  * commands), counted by wrapping the ioredis client's sendCommand.
  */
-import { deleteKeysWithPrefix } from '../local/redis-keys';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -28,6 +27,7 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import type { Runtime } from '../layers/core/runtime';
 import type { SweepBatchResult } from '../layers/core/timeout-sweeper';
+import { deleteRedisPrefix } from './seed';
 
 const ROOT = join(__dirname, '..');
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -346,8 +346,8 @@ async function benchOnce(options: Options, users: number, sink: Sink, databaseUr
     };
   } finally {
     await Promise.allSettled(runtimes.map((runtime) => runtime.close()));
-    await deleteKeysWithPrefix(redis, prefix);
     redis.disconnect();
+    await deleteRedisPrefix(prefix, redisUrl);
   }
 }
 

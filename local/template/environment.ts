@@ -3,7 +3,7 @@
  * resolved with local parameter values. Variables that name AWS infrastructure (ElastiCache, RDS,
  * Cognito, the execute-api endpoint) are left out: the local runtime supplies its own equivalents.
  */
-import type { CfnTemplate, CfnValue } from '../../scripts/cfn-yaml';
+import type { CfnTemplate, CfnValue } from './cfn-yaml';
 import type { TemplateResolver } from './intrinsics';
 
 /** Replaced locally by REDIS_URL, DATABASE_URL, JWT_ISSUER/JWT_JWKS_URI and a loopback endpoint. */

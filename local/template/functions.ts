@@ -3,7 +3,7 @@
  * EntryPoints sam build uses), which export to call (Handler), and the Lambda timeout.
  */
 import path from 'node:path';
-import type { CfnTemplate, CfnValue } from '../../scripts/cfn-yaml';
+import type { CfnTemplate, CfnValue } from './cfn-yaml';
 import { localFunctionArn } from './intrinsics';
 
 export interface FunctionSpec {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { loadTemplate } from '../../scripts/cfn-yaml';
+import { loadTemplate } from './cfn-yaml';
 import { readEnvironment, type TemplateEnvironment } from './environment';
 import { readFunctions, type FunctionSpec } from './functions';
 import { TemplateResolver } from './intrinsics';

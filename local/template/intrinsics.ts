@@ -4,7 +4,7 @@
  * and region, and local ARNs for the functions. Anything else fails loudly, so a template change the
  * local runtime cannot follow is noticed at start-up rather than misrouted.
  */
-import type { CfnTemplate, CfnValue } from '../../scripts/cfn-yaml';
+import type { CfnTemplate, CfnValue } from './cfn-yaml';
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT_ID = '000000000000';

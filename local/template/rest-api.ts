@@ -3,7 +3,7 @@
  * the API's authorizer (Cognito user pool: which header carries the token), CORS and the headers of
  * API Gateway's own 4XX/5XX responses.
  */
-import type { CfnTemplate, CfnValue } from '../../scripts/cfn-yaml';
+import type { CfnTemplate, CfnValue } from './cfn-yaml';
 import type { FunctionSpec } from './functions';
 import type { Resolved, TemplateResolver } from './intrinsics';
 

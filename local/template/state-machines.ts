@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { CfnTemplate, CfnValue } from '../../scripts/cfn-yaml';
+import type { CfnTemplate, CfnValue } from './cfn-yaml';
 import type { TemplateResolver } from './intrinsics';
 
 export interface StateMachineSpec {

@@ -3,7 +3,7 @@
  * Authorizer): route keys, the route selection expression and the function behind each route. This is
  * the only routing table the local gateway has.
  */
-import type { CfnResource, CfnTemplate } from '../../scripts/cfn-yaml';
+import type { CfnResource, CfnTemplate } from './cfn-yaml';
 import { functionForIntegrationUri, type FunctionSpec } from './functions';
 import type { TemplateResolver } from './intrinsics';
 

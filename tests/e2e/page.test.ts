@@ -16,7 +16,7 @@ import type { Pool } from 'pg';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { LocalApp } from '../../local/app';
 import { demoSeedSql } from '../../local/backends/demo-data';
-import { deleteKeysWithPrefix } from '../../local/redis-keys';
+import { deleteKeysWithPrefix } from '../support/redis-keys';
 import { LOCAL_DIR } from '../../local/settings';
 import type { ConnectionSummary } from '../../local/websocket/gateway';
 import { createPool } from '../support/db';

@@ -5,7 +5,7 @@
  * running the competing request at the exact step (spy wrapping the real method), never by timing.
  */
 import type { SweepShardOutput } from '../../handlers/sweep-shard';
-import { deleteKeysWithPrefix } from '../../local/redis-keys';
+import { deleteKeysWithPrefix } from '../support/redis-keys';
 import Redis from 'ioredis';
 import type { Pool } from 'pg';
 import { KeySpace } from '../../layers/core/keys';

@@ -4,12 +4,12 @@
  * real PostgreSQL and a real HTTP management API. Users are made stale by writing their status
  * score into Redis (deterministic: no clocks, no sleeps).
  */
-import { deleteKeysWithPrefix } from '../../local/redis-keys';
+import { deleteKeysWithPrefix } from '../support/redis-keys';
 import Redis from 'ioredis';
 import type { Pool } from 'pg';
 import { join } from 'node:path';
 import { KeySpace } from '../../layers/core/keys';
-import { loadTemplate } from '../../scripts/cfn-yaml';
+import { loadTemplate } from '../../local/template/cfn-yaml';
 import { befriendAll, createPool, resetTables, seedUsers } from '../support/db';
 import { redisUrl } from '../support/env';
 import { HandlerHarness } from '../support/handler-harness';

@@ -3,7 +3,7 @@
  * global-setup.ts and deletes every Redis key under `presence-test:<runId>:` (SCAN, never KEYS).
  */
 import Redis from 'ioredis';
-import { deleteKeysWithPrefix } from '../../local/redis-keys';
+import { deleteKeysWithPrefix } from './redis-keys';
 import { Client } from 'pg';
 import { ADMIN_DATABASE_URL_ENV, REDIS_RUN_PREFIX, TEST_DATABASE_ENV, redisUrl } from './env';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import Redis from 'ioredis';
 import { lambdaContext as createLambdaContext } from '../../local/lambda/context';
-import { deleteKeysWithPrefix } from '../../local/redis-keys';
+import { deleteKeysWithPrefix } from './redis-keys';
 import { localCredentialEnvironment } from '../../local/aws-credentials';
 import { startManagementApi, type ManagementApiServer } from '../../local/management-api';
 import { useSuiteDatabase } from './db';
