@@ -10,7 +10,8 @@
  * - A bundle holds only our own code: no npm package is bundled, and every package it requires at runtime
  *   is installed in one of the function's built layers (`<layer>/nodejs/node_modules`, /opt/nodejs/... on
  *   Lambda). `--forbid <package>` (repeatable) fails when any bundle bundles or requires that package.
- * - Each built layer has every dependency of its package.json installed at the pinned version.
+ * - Each built layer lists exactly the root package.json's dependencies (the one list of runtime versions)
+ *   and has each installed at the pinned version.
  * - Every local CodeUri/ContentUri/DefinitionUri of the built template resolves from the build directory.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -51,6 +52,8 @@ export interface CheckOptions {
   sourceTemplatePath?: string;
   /** Packages no bundle may bundle or require. */
   forbid?: string[];
+  /** The dependencies every layer must list, exactly (the CLI passes the root package.json's). */
+  runtimeDependencies?: Record<string, string>;
 }
 
 type Props = Record<string, CfnValue>;
@@ -118,7 +121,13 @@ export function handlerCandidates(codeDir: string, handler: string): string[] {
   return ['.js', '.mjs', '.cjs'].map((ext) => modulePath + ext);
 }
 
-function checkLayer(buildDir: string, logicalId: string, properties: Props, problems: string[]): LayerReport | undefined {
+function checkLayer(
+  buildDir: string,
+  logicalId: string,
+  properties: Props,
+  runtimeDependencies: Record<string, string> | undefined,
+  problems: string[],
+): LayerReport | undefined {
   const dir = builtDir(buildDir, properties.ContentUri, `${logicalId}.ContentUri`, problems);
   if (!dir) return undefined;
   const modulesDir = join(dir, 'nodejs', 'node_modules');
@@ -130,6 +139,9 @@ function checkLayer(buildDir: string, logicalId: string, properties: Props, prob
     return undefined;
   }
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { dependencies?: Record<string, string> };
+  const sorted = (dependencies: Record<string, string>) => JSON.stringify(Object.entries(dependencies).sort());
+  if (runtimeDependencies && sorted(manifest.dependencies ?? {}) !== sorted(runtimeDependencies))
+    problems.push(`${logicalId}: nodejs/package.json does not list exactly the root package.json's dependencies`);
   for (const [name, wanted] of Object.entries(manifest.dependencies ?? {})) {
     const installedManifest = join(modulesDir, name, 'package.json');
     if (!existsSync(installedManifest)) {
@@ -259,7 +271,7 @@ export function checkBuild(buildDir: string, options: CheckOptions = {}): BuildR
 
   const layers = new Map<string, LayerReport>();
   for (const id of ofType('AWS::Serverless::LayerVersion')) {
-    const layer = checkLayer(dir, id, record(template.Resources[id]?.Properties), problems);
+    const layer = checkLayer(dir, id, record(template.Resources[id]?.Properties), options.runtimeDependencies, problems);
     if (layer) {
       layers.set(id, layer);
       report.layers.push(layer);
@@ -329,7 +341,12 @@ function parseArgs(argv: string[]): Args {
 function main(): void {
   try {
     const args = parseArgs(process.argv.slice(2));
-    const report = checkBuild(args.buildDir, { sourceTemplatePath: join(REPO_ROOT, 'template.yaml'), forbid: args.forbid });
+    const root = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    const report = checkBuild(args.buildDir, {
+      sourceTemplatePath: join(REPO_ROOT, 'template.yaml'),
+      forbid: args.forbid,
+      runtimeDependencies: root.dependencies ?? {},
+    });
     if (report.functions.length > 0) console.log(formatReport(report));
     if (report.problems.length > 0) {
       console.error(`\nThe build in ${relative(process.cwd(), report.buildDir) || '.'} is not deployable:`);

@@ -171,6 +171,17 @@ describe('checkBuild', () => {
     expect(problems).toEqual(['Fn: requires ioredis, which no layer of the function installs (Layer)']);
   });
 
+  it('fails when a layer does not list exactly the runtime dependencies it is given', async () => {
+    const dir = await fixture({ layerDependencies: { ioredis: '5.9.3' } });
+    expect(checkBuild(dir, { runtimeDependencies: { ioredis: '5.9.3' } }).problems).toEqual([]);
+    expect(checkBuild(dir, { runtimeDependencies: { ioredis: '5.9.3', pg: '8.23.1' } }).problems).toEqual([
+      "Layer: nodejs/package.json does not list exactly the root package.json's dependencies",
+    ]);
+    expect(checkBuild(dir, { runtimeDependencies: { ioredis: '5.9.4' } }).problems).toEqual([
+      "Layer: nodejs/package.json does not list exactly the root package.json's dependencies",
+    ]);
+  });
+
   it('fails when a layer dependency is missing or not at its pinned version', async () => {
     const problems = checkBuild(
       await fixture({ layerDependencies: { ioredis: '5.9.3', pg: '8.23.1' }, installed: { ioredis: '5.9.2' } }),

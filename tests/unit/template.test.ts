@@ -225,15 +225,13 @@ describe('template.yaml', () => {
       expect(handler.slice(0, handler.lastIndexOf('.'))).toBe(basename(String(list(build.EntryPoints)[0]), '.ts'));
     });
 
-    it('names the runtime once, in Globals, and the layer is built for the same one', () => {
+    it('names the runtime once, in Globals (the layer is pure JavaScript, installed by its Makefile)', () => {
       const globals = obj(template.Globals?.Function);
       expect(globals.Runtime).toBe('nodejs24.x');
-      expect(obj(resources.RuntimeDependenciesLayer?.Metadata).BuildMethod).toBe(globals.Runtime);
       expect(props('RuntimeDependenciesLayer').CompatibleRuntimes).toBeUndefined();
-      // Every value (not comment) naming a Node.js runtime: Globals.Function.Runtime and the layer's BuildMethod.
+      // Every value (not comment) naming a Node.js runtime.
       expect([...templateText.matchAll(/^\s*([\w-]+):\s*\[?\s*(nodejs[\d.]+x)/gm)].map((m) => `${m[1]}: ${m[2]}`)).toEqual([
         'Runtime: nodejs24.x',
-        'BuildMethod: nodejs24.x',
       ]);
     });
 
@@ -277,30 +275,24 @@ describe('template.yaml', () => {
   });
 
   describe('runtime dependencies layer', () => {
-    const rootPackage = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     const layer = props('RuntimeDependenciesLayer');
     const layerDir = join(ROOT, String(layer.ContentUri));
-    const layerPackage = JSON.parse(readFileSync(join(layerDir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
 
-    it('is an npm layer built from layers/runtime', () => {
+    it('is built by layers/runtime/Makefile, whose target sam build names after the logical id', () => {
       expect(resources.RuntimeDependenciesLayer?.Type).toBe('AWS::Serverless::LayerVersion');
       expect(layer.ContentUri).toBe('layers/runtime');
-      expect(String(obj(resources.RuntimeDependenciesLayer?.Metadata).BuildMethod)).toMatch(/^nodejs\d+\.x$/);
+      expect(obj(resources.RuntimeDependenciesLayer?.Metadata).BuildMethod).toBe('makefile');
+      expect(readFileSync(join(layerDir, 'Makefile'), 'utf8')).toMatch(/^build-RuntimeDependenciesLayer:/m);
     });
 
-    // Bundles leave every npm package external (Packages: external), so each one must be in the layer.
-    it('ships exactly the root runtime dependencies, at the root versions', () => {
-      expect(layerPackage.dependencies).toEqual(rootPackage.dependencies);
-    });
-
-    it('has a lockfile in step with package.json (when present)', () => {
-      const lockPath = join(layerDir, 'package-lock.json');
-      if (!existsSync(lockPath)) return;
-      const lock = JSON.parse(readFileSync(lockPath, 'utf8')) as { packages: Record<string, { version?: string; dependencies?: Record<string, string> }> };
-      expect(lock.packages['']?.dependencies).toEqual(layerPackage.dependencies);
-      for (const [name, version] of Object.entries(layerPackage.dependencies)) {
-        expect(`${name}@${lock.packages[`node_modules/${name}`]?.version}`).toBe(`${name}@${version}`);
-      }
+    // One list of runtime versions: the root manifest and lock. A second package.json beside the
+    // Makefile would be a second list that could drift (check:build compares the built layer too).
+    it('installs from the root package.json and lock, with no manifest of its own', () => {
+      const makefile = readFileSync(join(layerDir, 'Makefile'), 'utf8');
+      expect(makefile).toContain('$(REPO_ROOT)/package.json');
+      expect(makefile).toContain('$(REPO_ROOT)/package-lock.json');
+      expect(makefile).toMatch(/npm ci --omit=dev/);
+      expect(readdirSync(layerDir).sort()).toEqual(['Makefile']);
     });
   });
 
