@@ -8,7 +8,7 @@
  * while the run lasts it tells the WebSocket gateway why the sweep's DeleteConnection calls close
  * those users' sockets, so their $disconnect lines say so too.
  */
-import type { PresenceStore } from '../../layers/core/redis/presence-store';
+import type { PresenceStore } from '../../layers/core/ports/presence-store';
 import { plural } from '../text';
 import type { DeleteExplainer } from '../websocket/gateway';
 

@@ -1,4 +1,4 @@
-import type { ConnectionGateway, DeliveryResult } from '../../layers/core/push/connection-gateway';
+import type { ConnectionGateway, DeliveryResult } from '../../layers/core/ports/connection-gateway';
 import { deliverAndClose, deliverAll, type Delivery } from '../../layers/core/push/fan-out';
 
 /** A gateway answering after a tick, recording what it was asked and how much was in flight at once. */
