@@ -33,6 +33,12 @@ export interface TimeoutReporterDeps {
 
 /** How many stale users a report names at most (the counts stay exact). */
 const MAX_NAMED = 1000;
+/**
+ * The sweep takes its own clock reading a moment after this report's (the state machine has to start
+ * first; longer on a busy machine), so users who turn stale in between are candidates too. Only those
+ * offline after the run are named, so a candidate the run did not time out is never reported.
+ */
+const LOOKAHEAD_MS = 2000;
 
 export function timeoutLine(
   timedOut: Array<{ userId: string; silentMs: number }>,
@@ -61,13 +67,18 @@ export class TimeoutReporter {
     const { store, timeoutMs } = this.deps;
     const now = this.now();
     const shards = Array.from({ length: this.deps.statusShards }, (_, shard) => shard);
-    const candidates = (await Promise.all(shards.map((shard) => store.staleCandidates(shard, now - timeoutMs, MAX_NAMED)))).flat();
+    const candidates = (await Promise.all(shards.map((shard) => store.staleCandidates(shard, now - timeoutMs + LOOKAHEAD_MS, MAX_NAMED)))).flat();
     const presence = candidates.length > 0 ? await store.snapshot(candidates) : new Map();
-    const silentMs = new Map(candidates.map((userId) => [userId, now - (presence.get(userId)?.lastActiveAt ?? now - timeoutMs)]));
+    const lastActiveAt = new Map(candidates.map((userId) => [userId, presence.get(userId)?.lastActiveAt ?? now - timeoutMs]));
+    // Silence is measured when the sweep acts (a lookahead candidate was not stale yet at `now`).
+    const silentMsOf = (userId: string): number | undefined => {
+      const last = lastActiveAt.get(userId);
+      return last === undefined ? undefined : this.now() - last;
+    };
     const timeoutSeconds = Math.round(timeoutMs / 1000);
 
     this.deps.explainDeletes((userId) => {
-      const silent = userId === undefined ? undefined : silentMs.get(userId);
+      const silent = userId === undefined ? undefined : silentMsOf(userId);
       return silent === undefined
         ? undefined
         : `timed out by the sweep: silent for ${Math.round(silent / 1000)} s, more than PRESENCE_TIMEOUT_SECONDS=${timeoutSeconds}`;
@@ -81,7 +92,7 @@ export class TimeoutReporter {
       const after = candidates.length > 0 ? await store.snapshot(candidates) : new Map();
       const timedOut = candidates
         .filter((userId) => after.get(userId)?.online === false)
-        .map((userId) => ({ userId, silentMs: silentMs.get(userId)! }))
+        .map((userId) => ({ userId, silentMs: silentMsOf(userId)! }))
         .slice(0, totals.timedOut);
       this.deps.log(timeoutLine(timedOut, totals, timeoutSeconds, durationMs));
     };

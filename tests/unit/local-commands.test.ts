@@ -264,4 +264,37 @@ describe('the sweep run report', () => {
     await quiet(totals({}), 3);
     expect(lines).toHaveLength(2);
   });
+
+  it('names a user who turned stale between its reading and the sweep\'s own (the sweep reads the clock later)', async () => {
+    let now = 1_000_000;
+    const lastActiveAt = new Map([
+      ['dave', now - 149_500], // stale 0.5 s from now, when the sweep's task reads the clock
+      ['erin', now - 100_000], // far from stale
+    ]);
+    const online = new Map([
+      ['dave', true],
+      ['erin', true],
+    ]);
+    const store = {
+      staleCandidates: async (_shard: number, cutoff: number) => [...lastActiveAt].filter(([, at]) => at <= cutoff).map(([id]) => id),
+      snapshot: async (users: readonly string[]) =>
+        new Map(users.map((id) => [id, { online: online.get(id)!, lastActiveAt: lastActiveAt.get(id)!, page: null, latestPage: null, lastSeenAt: null }])),
+    };
+    const lines: string[] = [];
+    const reporter = new TimeoutReporter({
+      store: store as never,
+      statusShards: 1,
+      timeoutMs: 150_000,
+      explainDeletes: () => undefined,
+      log: (line) => lines.push(line),
+      now: () => now,
+    });
+    const finish = await reporter.start();
+    now += 1_000; // the state machine starts; the sweep's cutoff now covers dave
+    online.set('dave', false);
+    await finish(totals({ timedOut: 1, notifications: 1, connectionsClosed: 1 }), 20);
+    expect(lines).toEqual([
+      '[sweep] timed out dave (silent 151 s): 1 friend told, 1 socket closed; no heartbeat or update for more than PRESENCE_TIMEOUT_SECONDS=150 (20 ms)',
+    ]);
+  });
 });
