@@ -190,6 +190,15 @@ describe('Lua scripting', () => {
     await expect(redis.eval("return redis.call('EVAL', 'return 1', 0)", 0)).rejects.toThrow(/not allowed from script/);
   });
 
+  it('passes hundreds of keys and arguments intact (a fan-out reads every friend in one call)', async () => {
+    const keys = Array.from({ length: 300 }, (_, i) => `k${i}`);
+    const args = Array.from({ length: 301 }, (_, i) => `a${i}`);
+    const script = 'local out = {} for i = 1, #KEYS do out[#out + 1] = KEYS[i] .. "=" .. ARGV[i + 1] end out[#out + 1] = ARGV[1] return out';
+    const expected = [...keys.map((key, i) => `${key}=a${i + 1}`), 'a0'];
+    expect(await redis.eval(script, keys.length, ...keys, ...args)).toEqual(expected);
+    expect(await redis.eval(script, keys.length, ...keys, ...args)).toEqual(expected);
+  });
+
   it('caches by SHA1: EVALSHA answers NOSCRIPT until loaded, and defineCommand falls back to EVAL', async () => {
     const body = 'return ARGV[1] .. KEYS[1]';
     await redis.script('FLUSH');

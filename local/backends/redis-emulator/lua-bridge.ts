@@ -118,13 +118,13 @@ function __exists(sha) return scripts[sha] ~= nil end
 function __flush() scripts = {} end
 
 -- Runs a loaded script with KEYS and ARGV set; returns its result as RESP.
-function __run(sha, numkeys, ...)
+function __run(sha, numkeys, count)
   local fn = scripts[sha]
   if not fn then return '-NOSCRIPT No matching script. Please use EVAL.\r\n' end
-  local args = { ... }
   KEYS, ARGV = {}, {}
-  for i = 1, #args do
-    if i <= numkeys then KEYS[i] = args[i] else ARGV[i - numkeys] = args[i] end
+  for i = 1, count do
+    local arg = __arg(i)
+    if i <= numkeys then KEYS[i] = arg else ARGV[i - numkeys] = arg end
   end
   local ok, result = pcall(fn)
   if ok then return encoded(result) end

@@ -28,9 +28,23 @@ export class LuaScripting {
     // No proxies or injected JS objects: scripts see plain Lua, and values cross only as strings.
     const engine = await new LuaFactory().createEngine({ injectObjects: false, enableProxy: false });
     engine.global.set('__redis_call', (...argv: unknown[]) => encodeReply(dispatch(argv.map(String))));
+    // A script's keys and arguments are fetched by Lua one at a time (__arg) instead of passed in one call:
+    // wasmoon pushes call arguments onto the Lua stack without growing it, which corrupts memory past
+    // about twenty of them (a fan-out's read of forty friends has eighty).
+    let scriptArgs: readonly string[] = [];
+    engine.global.set('__arg', (i: number) => scriptArgs[i - 1]);
     engine.doStringSync(BRIDGE);
     const get = <T>(name: string) => engine.global.get(name) as T;
-    return new LuaScripting(engine, get('__run'), get('__load'), get('__exists'), get('__flush'));
+    const runLoaded = get<(sha: string, numkeys: number, count: number) => string>('__run');
+    const run = (sha: string, numkeys: number, ...args: string[]): string => {
+      scriptArgs = args;
+      try {
+        return runLoaded(sha, numkeys, args.length);
+      } finally {
+        scriptArgs = [];
+      }
+    };
+    return new LuaScripting(engine, run, get('__load'), get('__exists'), get('__flush'));
   }
 
   static sha1(body: string): string {
