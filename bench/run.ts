@@ -749,7 +749,8 @@ async function setup(): Promise<Bench> {
   log(`seeded ${DB_NAME}: ${fmt(graph.users.length)} users, ${fmt(graph.pairs.length)} friendships in ${fmt(performance.now() - t)} ms`);
 
   configureEnv(sink.endpoint, DB_NAME, PREFIX);
-  const operations = createOperations();
+  // Only now: the handlers create their runtime from the environment when they load.
+  const operations = createOperations(await import('./handlers'));
   const runtime = getRuntime({ push: true });
   cleanups.unshift(() => closeRuntime());
   const meter = await instrument(runtime.redis, runtime.pool);
