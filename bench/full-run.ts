@@ -28,13 +28,9 @@ import {
   workingSet,
 } from './workloads';
 
-export interface Step {
-  title: string;
-  run: (b: Bench) => Promise<void>;
-}
-
 /** The sink alone, driven by autocannon: what it can answer at all. */
 async function sinkCeiling(b: Bench): Promise<void> {
+  b.log('ceilings');
   const runs: number[] = [];
   for (let i = 0; i < b.settings.runs; i++) {
     const result = await autocannon({
@@ -54,6 +50,7 @@ async function sinkCeiling(b: Bench): Promise<void> {
 
 /** The heartbeat handler between its floors: ioredis alone, the store call alone, Redis alone. */
 async function heartbeats(b: Bench): Promise<void> {
+  b.log('heartbeat');
   const { concurrency, smoke } = b.settings;
   b.results.push(
     ...(await load(b, [
@@ -91,6 +88,7 @@ async function heartbeats(b: Bench): Promise<void> {
 
 /** update-presence with 0, 20 and 200 friends; the fan-outs take turns with each client alone and the transport floor. */
 async function updates(b: Bench): Promise<void> {
+  b.log('update-presence');
   await warmFriends(b);
   const { concurrency, size } = b.settings;
   b.results.push(
@@ -108,6 +106,7 @@ async function updates(b: Bench): Promise<void> {
 }
 
 async function getPresence(b: Bench): Promise<void> {
+  b.log('GET /presence');
   b.results.push(
     ...(await load(b, [
       getPresence200Spec(b),
@@ -117,6 +116,7 @@ async function getPresence(b: Bench): Promise<void> {
 }
 
 async function sweeps(b: Bench): Promise<void> {
+  b.log('timeout sweep');
   const { size, sweepLarge } = b.settings;
   await timeoutSweep(b, 'a', size.staleSmall);
   if (size.staleLarge > 0 && sweepLarge) await timeoutSweep(b, 'b', size.staleLarge);
@@ -124,6 +124,7 @@ async function sweeps(b: Bench): Promise<void> {
 
 /** Redis memory per online user, on its own key prefix: online with an empty page, then with a page. */
 async function memory(b: Bench): Promise<void> {
+  b.log('Redis memory');
   const { config } = b.runtime;
   const { memoryUsers, keyPrefix } = b.settings;
   const memPrefix = `${keyPrefix}mem:`;
@@ -184,11 +185,12 @@ async function memory(b: Bench): Promise<void> {
   );
 }
 
-export const FULL_RUN: readonly Step[] = [
-  { title: 'ceilings', run: sinkCeiling },
-  { title: 'heartbeat', run: heartbeats },
-  { title: 'update-presence', run: updates },
-  { title: 'GET /presence', run: getPresence },
-  { title: 'timeout sweep', run: sweeps },
-  { title: 'Redis memory', run: memory },
-];
+/** Every step in turn; each logs its heading first. */
+export async function fullRun(b: Bench): Promise<void> {
+  await sinkCeiling(b);
+  await heartbeats(b);
+  await updates(b);
+  await getPresence(b);
+  await sweeps(b);
+  await memory(b);
+}

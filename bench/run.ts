@@ -21,7 +21,7 @@
 // First: the core modules read parts of the environment when they load.
 import './environment';
 import { Cleanup, checkCounters, setUpFixtures, type Bench } from './fixtures';
-import { FULL_RUN } from './full-run';
+import { fullRun } from './full-run';
 import { printProfiles, scenarioJson, writeFullReport } from './report';
 import { SCENARIOS, type Scenario } from './scenarios';
 import { parseSettings } from './settings';
@@ -52,10 +52,7 @@ async function runScenario(b: Bench, scenario: Scenario): Promise<number> {
 }
 
 async function runFull(b: Bench, startedAt: number): Promise<number> {
-  for (const step of FULL_RUN) {
-    log(step.title);
-    await step.run(b);
-  }
+  await fullRun(b);
   await writeFullReport(b, startedAt);
   const errors = b.results.reduce((total, s) => total + s.errors, 0);
   if (errors > 0) {
