@@ -4,7 +4,7 @@
  * container has. bench/containers.ts starts one per core and splits each
  * scenario's concurrency between them, so the handlers use every core.
  * The parent configures the environment before starting the thread, so the
- * runtime modules can be imported statically.
+ * handlers and the runtime modules can be imported statically.
  */
 import { Session } from 'node:inspector';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -13,6 +13,7 @@ import { ApiGatewayConnectionGateway, type ConnectionGateway } from '../layers/c
 import { deliverAll } from '../layers/core/push/fan-out';
 import { closeRuntime, getRuntime, type Runtime } from '../layers/core/runtime';
 import type { ContainerReply, ContainerRequest, LoadSpec, PushClient } from './containers';
+import * as handlers from './handlers';
 import { SAMPLE_PUSH, createOperations } from './operations';
 import { sdkGateway } from './sdk-gateway';
 import { connectionOf } from './seed';
@@ -32,7 +33,7 @@ function post(session: Session, method: string): Promise<unknown> {
 async function main(): Promise<void> {
   if (!parentPort) throw new Error('bench/container-worker.ts runs as a worker thread');
   const port = parentPort;
-  const operations = createOperations();
+  const operations = createOperations(handlers);
   const runtime: Runtime = getRuntime({ push: true });
   const meter = await instrument(runtime.redis, runtime.pool);
   const { config } = runtime;

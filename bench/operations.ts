@@ -1,26 +1,20 @@
 /**
  * The operations the benchmark times: the real handlers called with API
- * Gateway-shaped events built from the sample events in events/. Loaded
- * after the environment is configured, because each handler creates its
- * runtime (clients, config) at module scope, as in Lambda.
+ * Gateway-shaped events built from the sample events in events/. The
+ * handlers come in as a parameter, because loading them creates their
+ * runtime, which has to wait for the environment (bench/handlers.ts).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { lambdaContext } from '../local/lambda/context';
+import type * as BenchHandlers from './handlers';
 import { connectionOf } from './seed';
-
-const ROOT = join(__dirname, '..');
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
-function loadHandler(name: string): Handler {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require(join(ROOT, 'handlers', name)) as { handler: Handler }).handler;
-}
-
 function sampleEvent<T>(name: string): T {
-  return JSON.parse(readFileSync(join(ROOT, 'events', `${name}.json`), 'utf8')) as T;
+  return JSON.parse(readFileSync(join(__dirname, '..', 'events', `${name}.json`), 'utf8')) as T;
 }
 
 /** Like a Lambda context; the remaining time matters to middy's timeout (sweep batches share one SDK client). */
@@ -93,14 +87,9 @@ export interface Operations {
   sweepShard(shard: number, startedAt: string): Promise<number>;
 }
 
-export function createOperations(): Operations {
-  const handlers = {
-    heartbeat: loadHandler('heartbeat'),
-    update: loadHandler('update-presence'),
-    getPresence: loadHandler('get-presence'),
-    getUserPresence: loadHandler('get-user-presence'),
-    sweep: loadHandler('sweep-shard'),
-  };
+export function createOperations(loaded: typeof BenchHandlers): Operations {
+  // The events are shaped from the sample JSON, not typed: every handler is called as Lambda calls it.
+  const handlers = loaded as unknown as Record<keyof typeof BenchHandlers, Handler>;
   const templates = {
     update: sampleEvent<WsTemplate>('update-presence'),
     heartbeat: sampleEvent<WsTemplate>('heartbeat'),
@@ -117,7 +106,7 @@ export function createOperations(): Operations {
     });
   return {
     heartbeat: (userId) => handlers.heartbeat(wsEvent(templates.heartbeat, userId, heartbeatBody), context('heartbeat')).then(ok),
-    update: (userId, seq) => handlers.update(wsEvent(templates.update, userId, pageBody(seq)), context('update-presence')).then(ok),
+    update: (userId, seq) => handlers.updatePresence(wsEvent(templates.update, userId, pageBody(seq)), context('update-presence')).then(ok),
     getPresence: (userId) => handlers.getPresence(restEvent(templates.getPresence, userId), context('get-presence')).then(ok),
     getUserPresence: (userId, target) =>
       handlers
@@ -129,7 +118,7 @@ export function createOperations(): Operations {
     async sweepShard(shard, startedAt) {
       let timedOut = 0;
       for (;;) {
-        const out = (await handlers.sweep({ shard, startedAt }, context('sweep-shard', 900_000))) as SweepOutput;
+        const out = (await handlers.sweepShard({ shard, startedAt }, context('sweep-shard', 900_000))) as SweepOutput;
         timedOut += out.timedOut;
         if (!out.more) return timedOut;
       }

@@ -18,6 +18,8 @@
  * EVALSHA; a NOSCRIPT fallback adds its EVAL) plus each pipeline (one write, one wait, however many
  * commands), counted by wrapping the ioredis client's sendCommand.
  */
+// First: the core modules read parts of the environment when they load.
+import './sweep-scale-environment';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -25,8 +27,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Redis from 'ioredis';
 import { Client } from 'pg';
-import type { Runtime } from '../layers/core/runtime';
+import { KeySpace } from '../layers/core/keys';
+import { createRuntime, type Runtime } from '../layers/core/runtime';
 import type { SweepBatchResult } from '../layers/core/timeout-sweeper';
+import { startManagementApi } from '../local/management-api';
 import { deleteRedisPrefix } from './seed';
 
 const ROOT = join(__dirname, '..');
@@ -42,7 +46,6 @@ interface SinkStats {
 }
 
 async function runSink(): Promise<void> {
-  const { startManagementApi } = await import('../local/management-api');
   const stats = { posts: 0, deletes: 0 };
   let cpuBase = process.cpuUsage();
   // Accepts every connection: all friends are "connected", every ghost socket closes.
@@ -196,7 +199,6 @@ function instrument(runtime: Runtime, counters: Counters): void {
 }
 
 async function seed(options: Options, users: number, redis: Redis, pg: Client, prefix: string): Promise<{ friendPool: number }> {
-  const { KeySpace } = await import('../layers/core/keys');
   const keys = new KeySpace(prefix, options.shards);
   const friendPool = Math.max(1000, Math.ceil(users / 2), options.friends);
 
@@ -255,7 +257,6 @@ async function benchOnce(options: Options, users: number, sink: Sink, databaseUr
     await seed(options, users, redis, pg, prefix);
     const seedSeconds = (performance.now() - seedStart) / 1000;
 
-    const { createRuntime } = await import('../layers/core/runtime');
     const env = {
       REDIS_URL: redisUrl,
       REDIS_KEY_PREFIX: prefix,
@@ -282,6 +283,8 @@ async function benchOnce(options: Options, users: number, sink: Sink, databaseUr
 
     const batchTimes: number[] = [];
     const results: SweepBatchResult[] = [];
+    // A Map slot takes the next shard as soon as it is done with one, as Step Functions' Map does under
+    // MaxConcurrency; forEachBounded refills only once half its window is done, which would idle slots.
     const queue = Array.from({ length: options.shards }, (_, shard) => shard);
     const started = performance.now();
     const cpuBase = process.cpuUsage();
@@ -305,7 +308,6 @@ async function benchOnce(options: Options, users: number, sink: Sink, databaseUr
     // Sanity: everyone timed out, nothing pending, every friend told.
     const timedOut = results.reduce((sum, r) => sum + r.timedOut, 0);
     const notifications = results.reduce((sum, r) => sum + r.notifications, 0);
-    const { KeySpace } = await import('../layers/core/keys');
     const keys = new KeySpace(prefix, options.shards);
     let pending = 0;
     let staleLeft = 0;
@@ -418,10 +420,6 @@ async function main(): Promise<void> {
     pushConcurrency: positiveInts(values['push-concurrency'], 'push-concurrency')[0]!,
   };
 
-  // Quiet per-batch logs; the client needs some credentials to sign requests to the local sink.
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-  process.env.AWS_ACCESS_KEY_ID ??= 'bench';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
   const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   assertLoopback(adminUrl, 'PostgreSQL');
