@@ -9,7 +9,8 @@
 import { Session } from 'node:inspector';
 import { parentPort, workerData } from 'node:worker_threads';
 import { forEachBounded } from '../layers/core/push/concurrency';
-import { ApiGatewayConnectionGateway, type ConnectionGateway } from '../layers/core/push/connection-gateway';
+import type { ConnectionGateway } from '../layers/core/ports/connection-gateway';
+import { ApiGatewayConnectionGateway } from '../layers/core/push/connection-gateway';
 import { deliverAll } from '../layers/core/push/fan-out';
 import { closeRuntime, getRuntime, type Runtime } from '../layers/core/runtime';
 import type { ContainerReply, ContainerRequest, LoadSpec, PushClient } from './containers';

@@ -6,7 +6,7 @@
  */
 import Redis from 'ioredis';
 import { forEachBounded } from '../layers/core/push/concurrency';
-import type { PresenceStore } from '../layers/core/redis/presence-store';
+import type { PresenceStore } from '../layers/core/ports/presence-store';
 import { closeRuntime, getRuntime, type Runtime } from '../layers/core/runtime';
 import { Containers } from './containers';
 import { configureEnv } from './environment';

@@ -8,7 +8,7 @@ import autocannon from 'autocannon';
 import Redis from 'ioredis';
 import { KeySpace } from '../layers/core/keys';
 import { forEachBounded } from '../layers/core/push/concurrency';
-import { PresenceStore } from '../layers/core/redis/presence-store';
+import { RedisPresenceStore } from '../layers/core/redis/presence-store';
 import { load, type Bench } from './fixtures';
 import { fmt } from './measure';
 import { SAMPLE_PUSH } from './operations';
@@ -129,7 +129,7 @@ async function memory(b: Bench): Promise<void> {
   const { memoryUsers, keyPrefix } = b.settings;
   const memPrefix = `${keyPrefix}mem:`;
   const memRedis = new Redis(REDIS_URL);
-  const memStore = new PresenceStore(memRedis, new KeySpace(memPrefix, config.presence.statusShards), {
+  const memStore = new RedisPresenceStore(memRedis, new KeySpace(memPrefix, config.presence.statusShards), {
     connectionMaxAgeMs: config.presence.connectionMaxAgeMs,
     lastSeenRetentionMs: config.presence.lastSeenRetentionMs,
     pageTtlMs: config.presence.connectionMaxAgeMs + config.presence.timeoutMs,

@@ -8,7 +8,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { ApiGatewayManagementApiClient, DeleteConnectionCommand, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import type { ConnectionGateway, DeliveryResult } from '../layers/core/push/connection-gateway';
+import type { ConnectionGateway, DeliveryResult } from '../layers/core/ports/connection-gateway';
 
 const isGone = (error: unknown): boolean =>
   (error as { name?: string })?.name === 'GoneException' ||

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Client } from 'pg';
-import type { PresenceStore } from '../layers/core/redis/presence-store';
+import type { PresenceStore } from '../layers/core/ports/presence-store';
 
 export const PG_ADMIN_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = 'redis://127.0.0.1:6379';

@@ -5,7 +5,7 @@
  * of the @connections API pays at least for a post on this machine.
  */
 import { Pool, type Dispatcher } from 'undici';
-import type { ConnectionGateway, DeliveryResult } from '../layers/core/push/connection-gateway';
+import type { ConnectionGateway, DeliveryResult } from '../layers/core/ports/connection-gateway';
 import { encodeConnectionId, POST_CONTENT_TYPE } from '../layers/core/push/management-api-client';
 
 class StatusHandler implements Dispatcher.DispatchHandler {

@@ -8,8 +8,9 @@ import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '..', '..');
 const PAGE = readFileSync(join(ROOT, 'docs', 'ARCHITECTURE.md'), 'utf8');
-/** Not ours, or made by tools and ignored by git. */
-const NOT_OURS = new Set(['node_modules', '.git', '.aws-sam', '.local', '.venv-tools', 'coverage']);
+/** Not ours, or made by tools and ignored by git (every dot-folder but .ci: .git, .aws-sam, .local, .venv-tools, .tmp*). */
+const NOT_OURS = new Set(['node_modules', 'coverage']);
+const isOurs = (name: string) => !NOT_OURS.has(name) && (!name.startsWith('.') || name === '.ci');
 
 /** The page's text under a heading, up to the next heading of any level. */
 function section(heading: string): string {
@@ -25,7 +26,7 @@ function codeSpans(text: string): string[] {
 
 function entries(dir: string, kind: 'dirs' | 'files'): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true })
-    .filter((entry) => (kind === 'dirs' ? entry.isDirectory() : entry.isFile()) && !NOT_OURS.has(entry.name))
+    .filter((entry) => (kind === 'dirs' ? entry.isDirectory() : entry.isFile()) && isOurs(entry.name))
     .map((entry) => entry.name)
     .sort();
 }

@@ -2,9 +2,6 @@ import { ConfigError } from '../config';
 import type { ConnectionGateway, DeliveryResult } from '../ports/connection-gateway';
 import { ManagementApiClient, type ConnectionInfo } from './management-api-client';
 
-// bench/ still imports the port's types from here (until it imports ports/connection-gateway).
-export type { ConnectionGateway, DeliveryResult } from '../ports/connection-gateway';
-
 /** Default bound on each attempt of a push (PUSH_TIMEOUT_MS). */
 export const DEFAULT_PUSH_TIMEOUT_MS = 2_000;
 

@@ -408,9 +408,3 @@ export class RedisPresenceStore implements PresenceStore {
     });
   }
 }
-
-/**
- * The class's name before the PresenceStore port existed: bench/ and local/ still import it by that
- * name, until they move to RedisPresenceStore (or, for types, to ports/presence-store). New code uses neither.
- */
-export { RedisPresenceStore as PresenceStore };
