@@ -94,9 +94,9 @@ function fanOutPage(reply: unknown[], at: number): FanOutPage {
 
 /**
  * The PresenceStore in Redis (key layout: keys.ts). Each state change of one user is a single
- * script call (one round trip, scripts.ts); reads over many users are one pipeline per
- * hash slot, sent in parallel. Connection failures and timeouts surface as
- * ServiceUnavailableError; anything else (a broken script) as itself.
+ * script call (one round trip, scripts.ts); a read over many users is one round trip too (one call,
+ * or one call per hash slot: in one pipeline on a single node, in parallel on a cluster). Connection
+ * failures and timeouts surface as ServiceUnavailableError; anything else (a broken script) as itself.
  */
 export class RedisPresenceStore implements PresenceStore {
   private readonly scripts: Record<ScriptName, ScriptCommand>;
@@ -286,10 +286,10 @@ export class RedisPresenceStore implements PresenceStore {
   /** One script call on a single Redis; one per shard on a cluster. */
   async connectionsOf(userIds: readonly string[], now: number): Promise<Map<string, string[]>> {
     const connections = new Map<string, string[]>();
+    if (userIds.length === 0) return connections;
     const decode = (reply: unknown) => {
       for (const [userId, joined] of pairsToMap(reply as string[])) connections.set(userId, splitConnections(joined));
     };
-    if (userIds.length === 0) return connections;
     if (!(this.redis instanceof Cluster)) {
       // A single Redis has no hash slots to respect, and this script only reads each key on its own, so
       // every user goes into one call: one command instead of one per shard (a fan-out's biggest cost in
