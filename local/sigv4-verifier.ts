@@ -1,8 +1,8 @@
 /**
  * SigV4 verification for the local Management API, as API Gateway does it
  * for @connections: recompute the signature of the received request with
- * @smithy/signature-v4 (the AWS SDK's signer, not the handlers' `aws4`) and
- * the local stack's fixed credentials, and answer 403 with API Gateway's
+ * @smithy/signature-v4 (the AWS SDK's signer, not the handlers' own in
+ * layers/core/push/sigv4.ts) and the local stack's fixed credentials, and answer 403 with API Gateway's
  * error shapes when it does not match. A signing bug in the handlers thus
  * fails the local tests instead of the first deployment.
  */

@@ -1,11 +1,11 @@
 /**
- * The lean client's SigV4 (aws4) against the AWS SDK's signer
+ * The lean client's SigV4 (./sigv4.ts, written for this one request shape) against the AWS SDK's signer
  * (@smithy/signature-v4) on the same request at the same clock: the
  * Authorization headers must be byte-identical, for posts and closes, with
  * and without a session token, for connection ids that need encoding.
  */
 import { encodeConnectionId, POST_CONTENT_TYPE } from '../../layers/core/push/management-api-client';
-import { EMPTY_BODY_SHA256, ExecuteApiSigner, amzDate, sha256Hex } from '../../layers/core/push/sigv4';
+import { EMPTY_BODY_SHA256, ExecuteApiSigner, amzDate, canonicalPath, sha256Hex } from '../../layers/core/push/sigv4';
 import type { Credentials } from '../../layers/core/push/credentials';
 import { smithySign } from '../support/smithy-signer';
 
@@ -28,7 +28,7 @@ function reference(method: string, path: string, headers: Record<string, string>
   return smithySign({ method, host: HOST, path, headers: unsigned, body }, credentials, REGION, new Date(AT));
 }
 
-describe('ExecuteApiSigner (aws4) = @smithy/signature-v4', () => {
+describe('ExecuteApiSigner = @smithy/signature-v4', () => {
   const ids = ['Ldh8ae0boAMCJDw=', 'a/b+c=', "it's(*)!", 'ünï'];
   const frame = Buffer.from(JSON.stringify({ type: 'update-presence', userId: 'u1', url: 'https://x.org/?q=1&r=ü', title: 'Ü' }));
 
@@ -69,6 +69,32 @@ describe('ExecuteApiSigner (aws4) = @smithy/signature-v4', () => {
     expect(encodeConnectionId('Ldh8ae0boAMCJDw=')).toBe('Ldh8ae0boAMCJDw%3D');
     expect(encodeConnectionId('a/b+c')).toBe('a%2Fb%2Bc');
     expect(encodeConnectionId("it's(*)!")).toBe('it%27s%28%2A%29%21');
+  });
+
+  it('derives its signing key anew for a new day and for rotated credentials', async () => {
+    let now = AT;
+    const clocked = new ExecuteApiSigner(HOST, REGION, () => now);
+    const path = '/prod/@connections/x';
+    const rotated: Credentials = { accessKeyId: 'AKIDOTHER', secretAccessKey: 'rotated-secret', sessionToken: 'token-2' };
+    const cases: [number, Credentials][] = [
+      [AT, SESSION],
+      [AT + 1000, SESSION],
+      [AT + 86_400_000, SESSION],
+      [AT + 86_400_000, rotated],
+      [AT, SESSION],
+    ];
+    for (const [at, credentials] of cases) {
+      now = at;
+      const headers = clocked.sign('POST', path, credentials, sha256Hex(frame), { contentType: POST_CONTENT_TYPE, length: frame.byteLength });
+      const { Authorization: _auth, ...unsigned } = headers;
+      const expected = await smithySign({ method: 'POST', host: HOST, path, headers: unsigned, body: frame }, credentials, REGION, new Date(at));
+      expect(headers.Authorization).toBe(expected.authorization);
+    }
+  });
+
+  it('canonicalises the path as SigV4 asks of execute-api: every segment encoded once more', () => {
+    expect(canonicalPath('/prod/%40connections/Ldh8ae0boAMCJDw%3D')).toBe('/prod/%2540connections/Ldh8ae0boAMCJDw%253D');
+    expect(canonicalPath(`/prod/@connections/${encodeConnectionId("it's(*)!")}`)).toBe('/prod/%40connections/it%2527s%2528%252A%2529%2521');
   });
 
   it('differs from the reference when anything signed differs (the comparison can fail)', async () => {
