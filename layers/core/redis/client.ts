@@ -7,8 +7,9 @@ import { batchWrites } from './write-batching';
 export type RedisClient = Redis | Cluster;
 
 /**
- * Commands of one tick sent per write (./write-batching.ts). 2-4 measured alike at 16 heartbeats in
- * flight (13-20 % less client CPU per heartbeat than one write each); 8 and more drift into lock step.
+ * Commands of one tick sent per write (./write-batching.ts). 2 to 6 measured alike at 16 heartbeats
+ * in flight (17 % less client CPU per heartbeat than one write each); 8 lost a little, and a whole
+ * tick's 16 fell into lock step (docs/PERFORMANCE.md).
  */
 export const COMMANDS_PER_WRITE = 4;
 
