@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 import type { Credentials } from './credentials';
 
 /** sha256 of an empty body: the x-amz-content-sha256 of DELETE and GET. */
@@ -7,8 +7,9 @@ export const EMPTY_BODY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b93
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 const SERVICE = 'execute-api';
 
+/** One-shot `crypto.hash` (Node 20.12+): half the cost of a `createHash` object for the few hundred bytes hashed per request. */
 export function sha256Hex(body: Uint8Array | string): string {
-  return createHash('sha256').update(body).digest('hex');
+  return hash('sha256', body, 'hex');
 }
 
 function hmac(key: Buffer | string, data: string): Buffer {
