@@ -61,12 +61,18 @@ interface Loaded<T> {
  */
 class StaleWhileFailingCache<T extends object> {
   private readonly cache: LRUCache<string, Loaded<T>>;
+  /**
+   * freshMs 0: every call loads. A TTL cannot say that: lru-cache's shortest is 1 ms, read through a
+   * clock it refreshes once a millisecond, so a call within ~2 ms of the last would reuse its value.
+   */
+  private readonly alwaysLoad: boolean;
 
   constructor(
     name: string,
     load: (key: string) => Promise<T>,
     { freshMs, staleMaxMs, retryMs, maxUsers = 10_000, clock = Date.now }: DirectoryCacheSettings,
   ) {
+    this.alwaysLoad = freshMs <= 0;
     this.cache = new LRUCache<string, Loaded<T>>({
       max: maxUsers,
       // A value older than this is never used, fresh or stale; within it, `fetchMethod` decides.
@@ -89,7 +95,8 @@ class StaleWhileFailingCache<T extends object> {
   }
 
   async get(key: string): Promise<T> {
-    const loaded = await this.cache.fetch(key);
+    // A forced refresh still shares a load in flight and still hands the last value to it (outages).
+    const loaded = await this.cache.fetch(key, { forceRefresh: this.alwaysLoad });
     return loaded!.value;
   }
 }
