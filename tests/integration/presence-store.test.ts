@@ -105,6 +105,22 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
     });
   });
 
+  it('answers after Redis forgets its scripts (restart, failover, SCRIPT FLUSH): each call is sent again as EVAL', async () => {
+    const flushScripts = () =>
+      Promise.all((redis instanceof Cluster ? redis.nodes('master') : [redis]).map((node) => node.script('FLUSH')));
+    // Users of at least two shards, so that on a single node the snapshot is one pipeline of several scripts.
+    const users = [user('u')];
+    while (new Set(users.map((u) => keys.shardOf(u))).size < 2) users.push(user('u'));
+    for (const u of users) await connected(store, u, 'c1');
+
+    await flushScripts();
+    expect(await store.heartbeat(users[0]!, 'c1', clock + 1000)).toBe('ok');
+    await flushScripts();
+    const presence = await store.snapshot(users);
+    expect(users.map((u) => presence.get(u)?.online)).toEqual(users.map(() => true));
+    expect(presence.get(users[0]!)?.lastActiveAt).toBe(clock + 1000);
+  });
+
   it('never moves last activity backwards (late heartbeat from a slow Lambda)', async () => {
     const u = user('u');
     await store.connect(u, 'c1', clock, clock);

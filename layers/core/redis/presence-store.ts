@@ -1,4 +1,4 @@
-import { Cluster } from 'ioredis';
+import { Cluster, type Pipeline } from 'ioredis';
 import type { RateLimits } from '../config';
 import { ServiceUnavailableError } from '../errors';
 import type { KeySpace } from '../keys';
@@ -12,7 +12,8 @@ import {
   type PresenceStore,
 } from '../ports/presence-store';
 import type { RedisClient } from './client';
-import { isRedisOutage } from './failures';
+import { isNoScript, isRedisOutage } from './failures';
+import { LuaScript, runScript, ScriptCall, type ScriptArg } from './script-call';
 import {
   CLAIM_DEFERRED,
   CLAIM_STALE,
@@ -51,20 +52,18 @@ export const UNLIMITED: RateLimits = {
   fanOutIntervalMs: 1,
 };
 
-type ScriptCommand = (numKeys: number, ...args: (string | number)[]) => Promise<unknown>;
-
 const SCRIPTS = {
-  presenceConnect: CONNECT,
-  presenceCountMessage: COUNT_MESSAGE,
-  presenceUpdatePage: UPDATE_PAGE,
-  presenceReleasePush: RELEASE_PUSH,
-  presenceClaimDeferred: CLAIM_DEFERRED,
-  presenceDisconnect: DISCONNECT,
-  presenceClearPending: CLEAR_PENDING,
-  presenceRemoveGone: REMOVE_GONE,
-  presenceClaimStale: CLAIM_STALE,
-  presenceSnapshot: SNAPSHOT,
-  presenceLiveConnections: LIVE_CONNECTIONS,
+  presenceConnect: new LuaScript(CONNECT),
+  presenceCountMessage: new LuaScript(COUNT_MESSAGE),
+  presenceUpdatePage: new LuaScript(UPDATE_PAGE),
+  presenceReleasePush: new LuaScript(RELEASE_PUSH),
+  presenceClaimDeferred: new LuaScript(CLAIM_DEFERRED),
+  presenceDisconnect: new LuaScript(DISCONNECT),
+  presenceClearPending: new LuaScript(CLEAR_PENDING),
+  presenceRemoveGone: new LuaScript(REMOVE_GONE),
+  presenceClaimStale: new LuaScript(CLAIM_STALE),
+  presenceSnapshot: new LuaScript(SNAPSHOT),
+  presenceLiveConnections: new LuaScript(LIVE_CONNECTIONS),
 } as const;
 type ScriptName = keyof typeof SCRIPTS | 'presenceHeartbeat';
 
@@ -99,7 +98,7 @@ function fanOutPage(reply: unknown[], at: number): FanOutPage {
  * failures and timeouts surface as ServiceUnavailableError; anything else (a broken script) as itself.
  */
 export class RedisPresenceStore implements PresenceStore {
-  private readonly scripts: Record<ScriptName, ScriptCommand>;
+  private readonly scripts: Record<ScriptName, LuaScript>;
   private readonly budget: [number, number, number];
   private readonly fanOutBudget: [number, number, number];
 
@@ -111,16 +110,7 @@ export class RedisPresenceStore implements PresenceStore {
     const { limits } = settings;
     const budget = { limit: limits.messagesPerWindow, windowMs: limits.messageWindowMs, closeAfter: limits.floodCloseAfter };
     // Named after its budget: stores with other budgets (tests) on the same client get scripts of their own.
-    const heartbeat = `presenceHeartbeat_${budget.limit}_${budget.windowMs}_${budget.closeAfter}`;
-    const definitions: [string, string][] = [...Object.entries(SCRIPTS), [heartbeat, heartbeatScript(budget)]];
-    for (const [name, lua] of definitions) {
-      if (!(name in redis)) redis.defineCommand(name, { lua });
-    }
-    const commands = redis as unknown as Record<string, ScriptCommand>;
-    this.scripts = Object.fromEntries([
-      ...Object.keys(SCRIPTS).map((name) => [name, commands[name]!.bind(redis)]),
-      ['presenceHeartbeat', commands[heartbeat]!.bind(redis)],
-    ]) as Record<ScriptName, ScriptCommand>;
+    this.scripts = { ...SCRIPTS, presenceHeartbeat: new LuaScript(heartbeatScript(budget)) };
     this.budget = [limits.messagesPerWindow, limits.messageWindowMs, limits.floodCloseAfter];
     this.fanOutBudget = [limits.fanOutIntervalMs, limits.fanOutIntervalMs * limits.fanOutBurst, settings.pushLeaseMs];
   }
@@ -138,8 +128,8 @@ export class RedisPresenceStore implements PresenceStore {
       .finally(() => clearTimeout(timer));
   }
 
-  private run(name: ScriptName, numKeys: number, ...args: (string | number)[]): Promise<unknown> {
-    return this.call(this.scripts[name](numKeys, ...args));
+  private run(name: ScriptName, numKeys: number, ...args: ScriptArg[]): Promise<unknown> {
+    return this.call(runScript(this.redis, this.scripts[name], numKeys, args));
   }
 
   private userKeys(userId: string): [string, string, string] {
@@ -173,15 +163,14 @@ export class RedisPresenceStore implements PresenceStore {
   async heartbeat(userId: string, connectionId: string, now: number): Promise<MessageVerdict | 'stale'> {
     const shard = this.keys.shardOf(userId);
     const result = (await this.call(
-      this.scripts.presenceHeartbeat(
-        3,
+      runScript(this.redis, this.scripts.presenceHeartbeat, 3, [
         this.keys.status(shard),
         this.keys.connections(userId, shard),
         this.keys.messageCount(userId, connectionId, shard),
         userId,
         connectionId,
         now,
-      ),
+      ]),
     )) as number;
     return VERDICTS[result] ?? 'stale';
   }
@@ -386,7 +375,7 @@ export class RedisPresenceStore implements PresenceStore {
    */
   private async perShard(
     userIds: readonly string[],
-    build: (shard: number, ids: string[]) => [ScriptName, number, ...(string | number)[]],
+    build: (shard: number, ids: string[]) => [ScriptName, number, ...ScriptArg[]],
     decode: (ids: string[], reply: unknown) => void,
   ): Promise<void> {
     if (userIds.length === 0) return;
@@ -397,14 +386,19 @@ export class RedisPresenceStore implements PresenceStore {
       replies.forEach((reply, i) => decode(groups[i]![1], reply));
       return;
     }
-    const pipeline = this.redis.pipeline() as unknown as Record<ScriptName, (numKeys: number, ...args: (string | number)[]) => unknown> & {
-      exec(): Promise<[Error | null, unknown][] | null>;
-    };
-    for (const [name, numKeys, ...args] of calls) pipeline[name](numKeys, ...args);
+    // ioredis types a pipeline by its chainable commands; the object is a Pipeline, which takes a Command.
+    const pipeline = this.redis.pipeline() as unknown as Pipeline;
+    for (const [name, numKeys, ...args] of calls) pipeline.sendCommand(new ScriptCall(this.scripts[name], numKeys, args));
     const replies = (await this.call(pipeline.exec())) ?? [];
-    replies.forEach(([error, reply], i) => {
-      if (error) outage(error);
-      decode(groups[i]![1], reply);
-    });
+    // A pipeline does not resend a script Redis does not know; each such call is run again on its own.
+    const resent = await Promise.all(
+      replies.map(([error, reply], i) => {
+        if (!error) return reply;
+        if (!isNoScript(error)) outage(error);
+        const [name, numKeys, ...args] = calls[i]!;
+        return this.run(name, numKeys, ...args);
+      }),
+    );
+    resent.forEach((reply, i) => decode(groups[i]![1], reply));
   }
 }
