@@ -109,7 +109,7 @@ export class RedisPresenceStore implements PresenceStore {
   ) {
     const { limits } = settings;
     const budget = { limit: limits.messagesPerWindow, windowMs: limits.messageWindowMs, closeAfter: limits.floodCloseAfter };
-    // Named after its budget: stores with other budgets (tests) on the same client get scripts of their own.
+    // The heartbeat's budget is written into its script's text, so each store's budget has its own script (and SHA1).
     this.scripts = { ...SCRIPTS, presenceHeartbeat: new LuaScript(heartbeatScript(budget)) };
     this.budget = [limits.messagesPerWindow, limits.messageWindowMs, limits.floodCloseAfter];
     this.fanOutBudget = [limits.fanOutIntervalMs, limits.fanOutIntervalMs * limits.fanOutBurst, settings.pushLeaseMs];
@@ -162,15 +162,15 @@ export class RedisPresenceStore implements PresenceStore {
   /** The hottest call: its budget is written into its script (heartbeatScript), so it carries three arguments. */
   async heartbeat(userId: string, connectionId: string, now: number): Promise<MessageVerdict | 'stale'> {
     const shard = this.keys.shardOf(userId);
-    const result = (await this.call(
-      runScript(this.redis, this.scripts.presenceHeartbeat, 3, [
-        this.keys.status(shard),
-        this.keys.connections(userId, shard),
-        this.keys.messageCount(userId, connectionId, shard),
-        userId,
-        connectionId,
-        now,
-      ]),
+    const result = (await this.run(
+      'presenceHeartbeat',
+      3,
+      this.keys.status(shard),
+      this.keys.connections(userId, shard),
+      this.keys.messageCount(userId, connectionId, shard),
+      userId,
+      connectionId,
+      now,
     )) as number;
     return VERDICTS[result] ?? 'stale';
   }

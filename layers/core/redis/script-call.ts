@@ -9,17 +9,15 @@ function bulkString(value: string): string {
   return `$${Buffer.byteLength(value)}\r\n${value}\r\n`;
 }
 
-/** A Lua script with its SHA1, and the fixed start of its EVALSHA and EVAL commands encoded once. */
+/** A Lua script with its SHA1, and the fixed start of its EVALSHA command encoded once. */
 export class LuaScript {
   readonly sha: string;
   /** `$7 evalsha $40 <sha>` in RESP: every EVALSHA of this script starts with it. */
   readonly evalshaHead: string;
-  readonly evalHead: string;
 
   constructor(readonly lua: string) {
     this.sha = createHash('sha1').update(lua).digest('hex');
     this.evalshaHead = bulkString('evalsha') + bulkString(this.sha);
-    this.evalHead = bulkString('eval') + bulkString(lua);
   }
 }
 
@@ -48,7 +46,9 @@ export class ScriptCall extends Command {
     asEval = false,
   ) {
     super(asEval ? 'eval' : 'evalsha', [], STRING_REPLIES);
-    let encoded = `*${scriptArgs.length + 3}\r\n${asEval ? script.evalHead : script.evalshaHead}${bulkString(String(numKeys))}`;
+    // EVAL is the rare resend after NOSCRIPT: its head (the whole script) is not kept.
+    const head = asEval ? bulkString('eval') + bulkString(script.lua) : script.evalshaHead;
+    let encoded = `*${scriptArgs.length + 3}\r\n${head}${bulkString(String(numKeys))}`;
     for (const arg of scriptArgs) encoded += bulkString(typeof arg === 'string' ? arg : String(arg));
     this.encoded = encoded;
   }
