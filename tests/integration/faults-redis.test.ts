@@ -3,17 +3,20 @@
  * suite can blackhole, refuse and reset the network, SIGKILL the server, and start it again empty (a
  * crash with no persistence, or a failover to an empty replica). The process must survive, answer an
  * error frame or 503 within 3 s, work again within 5 s of Redis coming back, and after a data loss tell
- * clients to reconnect.
+ * clients to reconnect. A cluster client that reaches no node at all answers within its deadline too.
  */
 import Redis from 'ioredis';
 import type { Pool } from 'pg';
+import { ServiceUnavailableError } from '../../layers/core/errors';
 import { KeySpace } from '../../layers/core/keys';
+import { createRedisClient, type RedisClient } from '../../layers/core/redis/client';
+import { RedisPresenceStore, UNLIMITED } from '../../layers/core/redis/presence-store';
 import { befriend, createPool, resetTables, seedUsers } from '../support/db';
 import { FaultProxy } from '../support/fault-proxy';
 import { elapsedMs, untilOk, watchProcessErrors } from '../support/faults';
 import { HandlerHarness } from '../support/handler-harness';
 import { PrivateRedis } from '../support/redis-server';
-import { describeWithRedisServer } from '../support/redis-cluster';
+import { describeWithRedisServer, startRedisCluster, type RedisClusterHandle } from '../support/redis-cluster';
 
 const SHARDS = 4;
 const UNAVAILABLE = { type: 'error', message: 'temporarily unavailable, retry' };
@@ -141,5 +144,57 @@ describeWithRedisServer()('Redis faults (private redis-server behind a fault pro
 
     await harness.disconnect('bob', bob);
     expect(harness.connections.frames(alice)).toEqual([{ type: 'presence-timeout', userId: 'bob' }]);
+  });
+});
+
+describeWithRedisServer()('Redis Cluster with no reachable node', () => {
+  const COMMAND_TIMEOUT_MS = 200;
+  let cluster: RedisClusterHandle;
+  let client: RedisClient;
+  const processErrors = watchProcessErrors();
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster({ masters: 3 });
+  }, 30_000);
+
+  afterAll(async () => {
+    client?.disconnect();
+    await cluster?.stop();
+    processErrors.stop();
+  });
+
+  it('answers every call with a 503 error within its deadline instead of queueing it until the function times out', async () => {
+    const [seed] = cluster.nodes;
+    client = createRedisClient({
+      ...{ host: seed!.host, port: seed!.port, tls: false, cluster: true, keyPrefix: '' },
+      ...{ connectTimeoutMs: COMMAND_TIMEOUT_MS, commandTimeoutMs: COMMAND_TIMEOUT_MS },
+    });
+    const keys = new KeySpace('cluster-outage:', SHARDS);
+    // As the runtime configures a cluster: commands the client queues while it reaches no node wait at most this long.
+    const store = new RedisPresenceStore(client, keys, {
+      ...{ connectionMaxAgeMs: 60_000, lastSeenRetentionMs: 60_000, pageTtlMs: 60_000, limits: UNLIMITED, pushLeaseMs: 15_000 },
+      commandDeadlineMs: 2 * COMMAND_TIMEOUT_MS,
+    });
+    const now = Date.now();
+    await store.connect('alice', 'c1', now, now);
+    expect(await store.heartbeat('alice', 'c1', now + 1)).toBe('ok');
+
+    await cluster.stop();
+    const calls = [
+      () => store.heartbeat('alice', 'c1', now + 2),
+      () => store.snapshot(['alice', 'bob', 'carol']),
+      () => store.connectionsOf(['alice', 'bob'], now + 2),
+      () => store.staleCandidates(0, now, 10),
+    ];
+    // The first call finds its node gone; the cluster then reconnects, queueing what comes meanwhile.
+    const statusAtCall: string[] = [];
+    for (const call of [...calls, ...calls]) {
+      statusAtCall.push(client.status);
+      const answer = await elapsedMs(() => call().catch((error: unknown) => error));
+      expect(answer.result).toBeInstanceOf(ServiceUnavailableError);
+      expect(answer.ms).toBeLessThan(10 * 2 * COMMAND_TIMEOUT_MS);
+    }
+    expect(statusAtCall.filter((status) => status !== 'ready').length).toBeGreaterThan(0);
+    expect(processErrors.seen()).toEqual([]);
   });
 });

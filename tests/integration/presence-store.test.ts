@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import Redis, { Cluster } from 'ioredis';
 import type { Pool } from 'pg';
 import { PostgresFriendDirectory } from '../../layers/core/db/friend-directory';
@@ -7,6 +8,7 @@ import { ApiGatewayConnectionGateway } from '../../layers/core/push/connection-g
 import type { RedisClient } from '../../layers/core/redis/client';
 import { HANDSHAKE_GRACE_MS } from '../../layers/core/ports/presence-store';
 import { RedisPresenceStore, UNLIMITED } from '../../layers/core/redis/presence-store';
+import * as scriptSources from '../../layers/core/redis/scripts';
 import { startRedisEmulator, type RedisEmulator } from '../../local/backends/redis-emulator';
 import { TimeoutSweeper } from '../../layers/core/timeout-sweeper';
 import { localCredentialEnvironment } from '../../local/aws-credentials';
@@ -105,20 +107,86 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
     });
   });
 
-  it('answers after Redis forgets its scripts (restart, failover, SCRIPT FLUSH): each call is sent again as EVAL', async () => {
-    const flushScripts = () =>
-      Promise.all((redis instanceof Cluster ? redis.nodes('master') : [redis]).map((node) => node.script('FLUSH')));
-    // Users of at least two shards, so that on a single node the snapshot is one pipeline of several scripts.
-    const users = [user('u')];
-    while (new Set(users.map((u) => keys.shardOf(u))).size < 2) users.push(user('u'));
-    for (const u of users) await connected(store, u, 'c1');
+  describe('after Redis forgets its scripts (restart, failover, SCRIPT FLUSH)', () => {
+    const masters = () => (redis instanceof Cluster ? redis.nodes('master') : [redis]);
+    const flushScripts = () => Promise.all(masters().map((node) => node.script('FLUSH')));
+    const SHAS = Object.values<unknown>(scriptSources)
+      .filter((lua): lua is string => typeof lua === 'string')
+      .map((lua) => createHash('sha1').update(lua).digest('hex'));
+    /** Which of the store's scripts some node has cached. */
+    const cached = async () => {
+      const perNode = await Promise.all(masters().map((node) => node.script('EXISTS', ...SHAS) as Promise<number[]>));
+      return SHAS.map((_, i) => perNode.some((exists) => exists[i] === 1));
+    };
 
-    await flushScripts();
-    expect(await store.heartbeat(users[0]!, 'c1', clock + 1000)).toBe('ok');
-    await flushScripts();
-    const presence = await store.snapshot(users);
-    expect(users.map((u) => presence.get(u)?.online)).toEqual(users.map(() => true));
-    expect(presence.get(users[0]!)?.lastActiveAt).toBe(clock + 1000);
+    /** Every operation of the store, so every script runs once (a snapshot of two shards is a pipeline on a single node). */
+    async function everyOperation(): Promise<void> {
+      const [u, stale] = [user('all'), user('all-stale')];
+      const other = [user('all-other')];
+      while (keys.shardOf(other[0]!) === keys.shardOf(u)) other[0] = user('all-other');
+      const shard = keys.shardOf(u);
+      expect((await store.connect(u, 'c1', clock, clock)).cameOnline).toBe(true);
+      expect(await store.releasePush(u, clock, true)).toBeNull();
+      expect(await store.heartbeat(u, 'c1', clock + 1)).toBe('ok');
+      expect(await store.countMessage(u, 'c1')).toBe('ok');
+      const first = await store.updatePage(u, 'c1', clock + 2, page('https://example.com/1'));
+      expect(first.stored && first.fanOut?.page.url).toBe('https://example.com/1');
+      const deferred = await store.updatePage(u, 'c1', clock + 3, page('https://example.com/2'));
+      expect(deferred).toEqual({ stored: true, verdict: 'ok', fanOut: null });
+      const claimed = await store.claimDeferred(shard, clock + timings.pushLeaseMs + 4, 1000);
+      expect(claimed.filter((entry) => entry.userId === u).map((entry) => entry.page.url)).toEqual(['https://example.com/2']);
+      expect(await store.releasePush(u, clock + timings.pushLeaseMs + 5, true)).toBeNull();
+      expect((await store.connectionsOf([u, other[0]!], clock + 6)).get(u)).toEqual(['c1']);
+      const presence = await store.snapshot([u, other[0]!]);
+      expect([presence.get(u)?.online, presence.get(other[0]!)?.online]).toEqual([true, false]);
+      await store.removeConnections([{ userId: u, connectionId: 'never-existed' }], clock + 7);
+      expect(await store.disconnect(u, 'c1', clock + 8)).toBe('went-offline');
+      await store.friendsTold(u);
+      expect((await store.pending(shard)).has(u)).toBe(false);
+      await store.connect(stale, 's1', clock, clock);
+      const timedOut = await store.claimStale(keys.shardOf(stale), [stale], clock + 1, clock + 10);
+      expect(timedOut.get(stale)).toEqual(['s1']);
+      await store.clearPending(keys.shardOf(stale), new Map([[stale, ['s1']]]));
+    }
+
+    it('answers every call, single and pipelined, by resending it as EVAL', async () => {
+      await everyOperation(); // each script has been sent on this connection: ioredis now sends EVALSHA
+      expect(await cached()).toEqual(SHAS.map(() => true));
+      await flushScripts();
+      expect(await cached()).toEqual(SHAS.map(() => false));
+      await everyOperation();
+      expect(await cached()).toEqual(SHAS.map(() => true));
+
+      // A pipeline of script calls on one slot (a cluster pipelines only within one slot's node).
+      const u = user('pipelined');
+      await store.connect(u, 'c1', clock, clock);
+      const shard = keys.shardOf(u);
+      const snapshotArgs = [3, keys.status(shard), keys.lastSeen(shard), keys.page(u, shard), u] as const;
+      await flushScripts();
+      const replies = await redis
+        .pipeline()
+        .presenceSnapshot(...snapshotArgs)
+        .presenceLiveConnections(1, keys.connections(u, shard), clock, u)
+        .presenceSnapshot(...snapshotArgs)
+        .exec();
+      expect(replies?.map(([error]) => error)).toEqual([null, null, null]);
+      expect(replies?.[1]?.[1]).toEqual([u, 'c1']);
+      expect((replies?.[2]?.[1] as string[])[0]).toBe(String(clock));
+    });
+
+    it('answers calls in flight together', async () => {
+      const u = user('u');
+      await store.connect(u, 'c1', clock, clock);
+      await flushScripts();
+      const [connections, snapshot, heartbeat] = await Promise.all([
+        store.connectionsOf([u, user('offline')], clock),
+        store.snapshot([u]),
+        store.heartbeat(u, 'c1', clock + 1),
+      ]);
+      expect(connections.get(u)).toEqual(['c1']);
+      expect(snapshot.get(u)!.online).toBe(true);
+      expect(heartbeat).toBe('ok');
+    });
   });
 
   it('never moves last activity backwards (late heartbeat from a slow Lambda)', async () => {
@@ -191,21 +259,6 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
     expect([...connections.keys()].sort()).toEqual(users.slice(0, 20).sort());
     const snapshot = await store.snapshot(users);
     expect(users.filter((u) => snapshot.get(u)!.online)).toEqual(users.slice(0, 20));
-  });
-
-  it('keeps working after the server lost its script cache (restart, failover)', async () => {
-    const u = user('u');
-    await store.connect(u, 'c1', clock, clock);
-    const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
-    await Promise.all(nodes.map((node) => node.script('FLUSH')));
-    const [connections, snapshot, heartbeat] = await Promise.all([
-      store.connectionsOf([u, user('offline')], clock),
-      store.snapshot([u]),
-      store.heartbeat(u, 'c1', clock + 1),
-    ]);
-    expect(connections.get(u)).toEqual(['c1']);
-    expect(snapshot.get(u)!.online).toBe(true);
-    expect(heartbeat).toBe('ok');
   });
 
   it('claims only users still stale at claim time', async () => {
@@ -385,6 +438,14 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
     });
   });
 }
+
+describe('RedisPresenceStore', () => {
+  it('refuses a client with an ioredis keyPrefix, which would prefix the keys KeySpace already prefixed', () => {
+    const prefixed = new Redis({ lazyConnect: true, keyPrefix: 'twice:' });
+    expect(() => new RedisPresenceStore(prefixed, new KeySpace('once:', 8), timings)).toThrow(/without keyPrefix/);
+    prefixed.disconnect();
+  });
+});
 
 describe('presence core on a single Redis node', () => {
   presenceCoreSuite('single', async () => new Redis(redisUrl()));

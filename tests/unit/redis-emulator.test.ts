@@ -6,6 +6,7 @@
 import Redis from 'ioredis';
 import { RequestParser, encodeReply, ErrorReply, Status } from '../../local/backends/redis-emulator/resp';
 import { startRedisEmulator, type RedisEmulator } from '../../local/backends/redis-emulator';
+import { LuaScripting } from '../../local/backends/redis-emulator/lua';
 
 let emulator: RedisEmulator;
 let redis: Redis;
@@ -211,6 +212,29 @@ describe('Lua scripting', () => {
     expect(await redis.evalsha(sha, 1, 'k', 'b-')).toBe('b-k');
     await redis.script('FLUSH');
     expect(await glue('k', 'c-')).toBe('c-k');
+  });
+
+  it('answers NOSCRIPT inside a pipeline, so ioredis resends each defined command there as EVAL', async () => {
+    redis.defineCommand('echoKey', { numberOfKeys: 1, lua: 'return KEYS[1]' });
+    const pipelined = () =>
+      redis
+        .pipeline([
+          ['echoKey', 'a'],
+          ['echoKey', 'b'],
+        ])
+        .exec();
+    expect(await pipelined()).toEqual([
+      [null, 'a'],
+      [null, 'b'],
+    ]);
+    await redis.script('FLUSH');
+    const sha = LuaScripting.sha1('return KEYS[1]');
+    expect(await redis.script('EXISTS', sha)).toEqual([0]);
+    expect(await pipelined()).toEqual([
+      [null, 'a'],
+      [null, 'b'],
+    ]);
+    expect(await redis.script('EXISTS', sha)).toEqual([1]);
   });
 
   it('runs scripts atomically with respect to other clients', async () => {

@@ -2,23 +2,8 @@ import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis'
 import type { RedisConfig } from '../config';
 import { logger } from '../logger';
 import { countBy, Metric } from '../metrics';
-import { batchWrites } from './write-batching';
 
 export type RedisClient = Redis | Cluster;
-
-/**
- * Commands of one tick sent per write (./write-batching.ts). 2 to 6 measured alike at 16 heartbeats
- * in flight (17 % less client CPU per heartbeat than one write each); 8 lost a little, and a whole
- * tick's 16 fell into lock step (docs/PERFORMANCE.md).
- */
-export const COMMANDS_PER_WRITE = 4;
-
-/** Every connection the client opens (a reconnect opens a new one; a cluster one per node) batches its writes. */
-function batchConnectionWrites(client: RedisClient): void {
-  const onConnect = (node: Redis) => () => batchWrites(node.stream, COMMANDS_PER_WRITE);
-  if (client instanceof Cluster) client.on('+node', (node: Redis) => node.on('connect', onConnect(node)));
-  else client.on('connect', onConnect(client));
-}
 
 /** Reconnect quickly at first, then at most once a second, with jitter so containers do not reconnect in step. */
 function reconnectDelay(attempt: number): number {
@@ -92,6 +77,5 @@ export function createRedisClient(config: RedisConfig): RedisClient {
     client = new Redis({ ...common, host: config.host, port: config.port });
   }
   watchConnection(client, endpoint);
-  batchConnectionWrites(client);
   return client;
 }

@@ -16,8 +16,3 @@ export function isRedisOutage(error: unknown): boolean {
   if (error instanceof ReplyError) return UNAVAILABLE_REPLIES.test(error.message);
   return CONNECTION_ERROR_NAMES.has(error.name) || CONNECTION_MESSAGES.test(error.message);
 }
-
-/** Redis does not have the script of an EVALSHA in its cache (restarted, failed over, SCRIPT FLUSH). */
-export function isNoScript(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('NOSCRIPT');
-}

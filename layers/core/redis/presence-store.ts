@@ -1,4 +1,4 @@
-import { Cluster, type Pipeline } from 'ioredis';
+import { Cluster, type ClientContext, type Result } from 'ioredis';
 import type { RateLimits } from '../config';
 import { ServiceUnavailableError } from '../errors';
 import type { KeySpace } from '../keys';
@@ -12,8 +12,7 @@ import {
   type PresenceStore,
 } from '../ports/presence-store';
 import type { RedisClient } from './client';
-import { isNoScript, isRedisOutage } from './failures';
-import { LuaScript, runScript, ScriptCall, type ScriptArg } from './script-call';
+import { isRedisOutage } from './failures';
 import {
   CLAIM_DEFERRED,
   CLAIM_STALE,
@@ -21,7 +20,7 @@ import {
   CONNECT,
   COUNT_MESSAGE,
   DISCONNECT,
-  heartbeatScript,
+  HEARTBEAT,
   LIVE_CONNECTIONS,
   RELEASE_PUSH,
   REMOVE_GONE,
@@ -52,20 +51,45 @@ export const UNLIMITED: RateLimits = {
   fanOutIntervalMs: 1,
 };
 
+/** Every script, by the name of the client command that runs it (ioredis's defineCommand). */
 const SCRIPTS = {
-  presenceConnect: new LuaScript(CONNECT),
-  presenceCountMessage: new LuaScript(COUNT_MESSAGE),
-  presenceUpdatePage: new LuaScript(UPDATE_PAGE),
-  presenceReleasePush: new LuaScript(RELEASE_PUSH),
-  presenceClaimDeferred: new LuaScript(CLAIM_DEFERRED),
-  presenceDisconnect: new LuaScript(DISCONNECT),
-  presenceClearPending: new LuaScript(CLEAR_PENDING),
-  presenceRemoveGone: new LuaScript(REMOVE_GONE),
-  presenceClaimStale: new LuaScript(CLAIM_STALE),
-  presenceSnapshot: new LuaScript(SNAPSHOT),
-  presenceLiveConnections: new LuaScript(LIVE_CONNECTIONS),
+  presenceConnect: CONNECT,
+  presenceHeartbeat: HEARTBEAT,
+  presenceCountMessage: COUNT_MESSAGE,
+  presenceUpdatePage: UPDATE_PAGE,
+  presenceReleasePush: RELEASE_PUSH,
+  presenceClaimDeferred: CLAIM_DEFERRED,
+  presenceDisconnect: DISCONNECT,
+  presenceClearPending: CLEAR_PENDING,
+  presenceRemoveGone: REMOVE_GONE,
+  presenceClaimStale: CLAIM_STALE,
+  presenceSnapshot: SNAPSHOT,
+  presenceLiveConnections: LIVE_CONNECTIONS,
 } as const;
-type ScriptName = keyof typeof SCRIPTS | 'presenceHeartbeat';
+type ScriptName = keyof typeof SCRIPTS;
+type ScriptArg = string | number;
+
+/** Each script takes its number of keys first, then its keys and arguments (`EVALSHA sha numkeys ...`). */
+type ScriptCommands<Context extends ClientContext> = {
+  [Name in ScriptName]: (numKeys: number, ...keysAndArgs: ScriptArg[]) => Result<unknown, Context>;
+};
+
+declare module 'ioredis' {
+  // The commands defineScripts adds, typed on clients and their pipelines alike.
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface RedisCommander<Context> extends ScriptCommands<Context> {}
+}
+
+/**
+ * Defines every script as a command of the client. ioredis then sends EVALSHA (EVAL on a connection's
+ * first call), resends as EVAL when Redis answers NOSCRIPT (restarted, failed over, SCRIPT FLUSH), also
+ * for a call inside a pipeline, and on a cluster routes each call by its first key. The client must not
+ * have an ioredis keyPrefix: KeySpace already prefixes every key, and ioredis would prefix them again.
+ */
+function defineScripts(redis: RedisClient): void {
+  if (redis.options.keyPrefix) throw new Error('RedisPresenceStore needs a Redis client without keyPrefix: KeySpace prefixes every key');
+  for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { lua });
+}
 
 function pairsToMap(flat: string[]): Map<string, string> {
   const map = new Map<string, string>();
@@ -79,6 +103,19 @@ function splitConnections(joined: string): string[] {
 
 function outage(error: unknown): never {
   throw isRedisOutage(error) ? new ServiceUnavailableError('redis', error) : error;
+}
+
+/**
+ * Rejects as a command timeout once `ms` have passed. A cluster client queues commands while it reaches
+ * no node at all, and no timeout of its own covers that queue (a node's commandTimeout starts once the
+ * command reaches the node).
+ */
+function beforeDeadline<T>(pending: Promise<T>, ms: number): Promise<T> {
+  const signal = AbortSignal.timeout(ms);
+  const expired = new Promise<never>((_, reject) => {
+    signal.addEventListener('abort', () => reject(new Error('Command timed out')), { once: true });
+  });
+  return Promise.race([pending, expired]);
 }
 
 function page(url: string, title: string, domain: string): Page {
@@ -98,7 +135,6 @@ function fanOutPage(reply: unknown[], at: number): FanOutPage {
  * failures and timeouts surface as ServiceUnavailableError; anything else (a broken script) as itself.
  */
 export class RedisPresenceStore implements PresenceStore {
-  private readonly scripts: Record<ScriptName, LuaScript>;
   private readonly budget: [number, number, number];
   private readonly fanOutBudget: [number, number, number];
 
@@ -107,10 +143,8 @@ export class RedisPresenceStore implements PresenceStore {
     private readonly keys: KeySpace,
     private readonly settings: StoreSettings,
   ) {
+    defineScripts(redis);
     const { limits } = settings;
-    const budget = { limit: limits.messagesPerWindow, windowMs: limits.messageWindowMs, closeAfter: limits.floodCloseAfter };
-    // The heartbeat's budget is written into its script's text, so each store's budget has its own script (and SHA1).
-    this.scripts = { ...SCRIPTS, presenceHeartbeat: new LuaScript(heartbeatScript(budget)) };
     this.budget = [limits.messagesPerWindow, limits.messageWindowMs, limits.floodCloseAfter];
     this.fanOutBudget = [limits.fanOutIntervalMs, limits.fanOutIntervalMs * limits.fanOutBurst, settings.pushLeaseMs];
   }
@@ -118,18 +152,11 @@ export class RedisPresenceStore implements PresenceStore {
   /** Every call goes through here: typed outages, and a bounded wait where the client has none of its own. */
   private call<T>(pending: Promise<T>): Promise<T> {
     const deadline = this.settings.commandDeadlineMs;
-    if (!deadline) return pending.catch(outage);
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('Command timed out')), deadline);
-    });
-    return Promise.race([pending, expired])
-      .catch(outage)
-      .finally(() => clearTimeout(timer));
+    return (deadline ? beforeDeadline(pending, deadline) : pending).catch(outage);
   }
 
   private run(name: ScriptName, numKeys: number, ...args: ScriptArg[]): Promise<unknown> {
-    return this.call(runScript(this.redis, this.scripts[name], numKeys, args));
+    return this.call(this.redis[name](numKeys, ...args));
   }
 
   private userKeys(userId: string): [string, string, string] {
@@ -159,7 +186,6 @@ export class RedisPresenceStore implements PresenceStore {
     return { cameOnline: true, fanOut: push === 1 ? { page: HIDDEN_PAGE, latest: page(lu, lt, ld), ownConnections: [] } : null };
   }
 
-  /** The hottest call: its budget is written into its script (heartbeatScript), so it carries three arguments. */
   async heartbeat(userId: string, connectionId: string, now: number): Promise<MessageVerdict | 'stale'> {
     const shard = this.keys.shardOf(userId);
     const result = (await this.run(
@@ -171,6 +197,7 @@ export class RedisPresenceStore implements PresenceStore {
       userId,
       connectionId,
       now,
+      ...this.budget,
     )) as number;
     return VERDICTS[result] ?? 'stale';
   }
@@ -386,19 +413,12 @@ export class RedisPresenceStore implements PresenceStore {
       replies.forEach((reply, i) => decode(groups[i]![1], reply));
       return;
     }
-    // ioredis types a pipeline by its chainable commands; the object is a Pipeline, which takes a Command.
-    const pipeline = this.redis.pipeline() as unknown as Pipeline;
-    for (const [name, numKeys, ...args] of calls) pipeline.sendCommand(new ScriptCall(this.scripts[name], numKeys, args));
+    const pipeline = this.redis.pipeline();
+    for (const [name, numKeys, ...args] of calls) pipeline[name](numKeys, ...args);
     const replies = (await this.call(pipeline.exec())) ?? [];
-    // A pipeline does not resend a script Redis does not know; each such call is run again on its own.
-    const resent = await Promise.all(
-      replies.map(([error, reply], i) => {
-        if (!error) return reply;
-        if (!isNoScript(error)) outage(error);
-        const [name, numKeys, ...args] = calls[i]!;
-        return this.run(name, numKeys, ...args);
-      }),
-    );
-    resent.forEach((reply, i) => decode(groups[i]![1], reply));
+    replies.forEach(([error, reply], i) => {
+      if (error) outage(error);
+      decode(groups[i]![1], reply);
+    });
   }
 }

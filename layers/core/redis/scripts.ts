@@ -73,32 +73,22 @@ end
 return { 1, tat and 1 or 0, state[1] or '', state[2] or '', state[3] or '' }
 `;
 
-/** The message budget a script is made for: part of its text, so the hottest call carries fewer arguments. */
-export interface MessageBudget {
-  limit: number;
-  windowMs: number;
-  closeAfter: number;
-}
-
 /**
  * Refreshes the user's last activity for a registered, unexpired connection and counts the message
  * against the connection's budget. The page hash needs no refresh: every connect extends its TTL past
- * the connection's two-hour life. The budget is written into the script (the most frequent message:
- * three arguments fewer to encode and for Redis to convert on every call).
- * KEYS: status, conn, rate · ARGV: userId, connectionId, now
+ * the connection's two-hour life.
+ * KEYS: status, conn, rate · ARGV: userId, connectionId, now, messageLimit, messageWindowMs, floodCloseAfter
  * → 0 connection unknown, else the budget verdict (activity refreshed unless 5)
  */
-export function heartbeatScript({ limit, windowMs, closeAfter }: MessageBudget): string {
-  return `${MESSAGE_BUDGET}
+export const HEARTBEAT = `${MESSAGE_BUDGET}
 local now = tonumber(ARGV[3])
 local expiresAt = redis.call('ZSCORE', KEYS[2], ARGV[2])
 if not expiresAt or tonumber(expiresAt) <= now then return 0 end
-local verdict = messageBudget(KEYS[3], ${Math.trunc(limit)}, ${Math.trunc(windowMs)}, ${Math.trunc(closeAfter)})
+local verdict = messageBudget(KEYS[3], tonumber(ARGV[4]), ARGV[5], tonumber(ARGV[6]))
 if verdict == 5 then return 5 end
 redis.call('ZADD', KEYS[1], 'GT', now, ARGV[1])
 return verdict
 `;
-}
 
 /** KEYS: rate · ARGV: messageLimit, messageWindowMs, floodCloseAfter → the budget verdict (frames no route matched) */
 export const COUNT_MESSAGE = `${MESSAGE_BUDGET}
