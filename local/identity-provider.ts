@@ -140,16 +140,26 @@ export interface MintTokenWith extends MintTokenOptions {
 }
 
 /**
- * A Cognito-shaped RS256 JWT. Id tokens carry `aud` = clientId, `cognito:username`, `email`;
- * access tokens carry `client_id` = clientId, `username`, `scope`. Both carry sub = userId,
- * token_use, iss, iat, exp, auth_time, jti, origin_jti, event_id.
+ * The `sub` Cognito gives a user: a UUID of its own, never the username. Derived from the username here
+ * (stable across restarts, different from it), so a local stack finds any code that mistakes one for the other.
+ */
+export function localSub(userId: string): string {
+  const hex = createHash('sha1').update(`presence-local-sub:${userId}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * A Cognito-shaped RS256 JWT. The user id is the username: id tokens carry it as `cognito:username`,
+ * with `aud` = clientId and `email`; access tokens as `username`, with `client_id` = clientId and
+ * `scope`. Both carry `sub` (a UUID, as Cognito's: localSub), token_use, iss, iat, exp, auth_time,
+ * jti, origin_jti, event_id.
  */
 export function mintToken(options: MintTokenWith): string {
   const tokenUse = options.tokenUse ?? 'id';
   const iat = options.issuedAt ?? Math.floor(Date.now() / 1000);
   const exp = iat + (options.expiresInSeconds ?? 3600);
   const common = {
-    sub: options.userId,
+    sub: localSub(options.userId),
     iss: options.issuer,
     origin_jti: randomUUID(),
     event_id: randomUUID(),

@@ -91,7 +91,7 @@ export interface Config {
   managementEndpoint?: string;
   awsRegion?: string;
   corsOrigin: string;
-  /** Claim holding the user id in verified tokens (REST authorizer claims, WebSocket authorizer). */
+  /** Claim holding the user id in the REST authorizer's claims (ID tokens: see restUserIdClaim). */
   userIdClaim: string;
 }
 
@@ -198,7 +198,7 @@ function loadPresence(env: Env): PresenceConfig {
   return {
     timeoutMs: int(env, 'PRESENCE_TIMEOUT_SECONDS', 150, 5, 86_400) * 1000,
     statusShards: int(env, 'STATUS_SHARDS', 16, 1, 1024),
-    connectionMaxAgeMs: int(env, 'CONNECTION_MAX_AGE_SECONDS', 7200, 60, 7200) * 1000,
+    connectionMaxAgeMs: int(env, 'CONNECTION_MAX_AGE_SECONDS', 7200, 1, 7200) * 1000,
     lastSeenRetentionMs: int(env, 'LAST_SEEN_RETENTION_DAYS', 30, 1, 365) * 86_400_000,
     friendCacheTtlMs: int(env, 'FRIEND_CACHE_TTL_SECONDS', 30, 0, 3600) * 1000,
     pushConcurrency: int(env, 'PUSH_CONCURRENCY', 64, 1, 1000),
@@ -224,14 +224,51 @@ function loadLimits(env: Env): RateLimits {
   };
 }
 
+/**
+ * Where a Cognito token holds the username, which the original PageNow service and its clients use as
+ * the user id (user_table.user_id): `cognito:username` in ID tokens, `username` in access tokens.
+ */
+export const USERNAME_CLAIM: Readonly<Record<TokenUse, string>> = { id: 'cognito:username', access: 'username' };
+
+/** Claims a Cognito token of one kind never carries: a user id claim among them can never match. */
+const NEVER_IN: Readonly<Record<TokenUse, readonly string[]>> = {
+  id: ['username', 'client_id', 'scope'],
+  access: ['cognito:username', 'aud', 'email', 'email_verified'],
+};
+
+function tokenUseOf(env: Env): TokenUse {
+  const tokenUse = str(env, 'JWT_TOKEN_USE', 'id');
+  if (tokenUse !== 'id' && tokenUse !== 'access') throw new ConfigError(`JWT_TOKEN_USE must be "id" or "access", got "${tokenUse}"`);
+  return tokenUse;
+}
+
+/**
+ * The claim holding the user id in the tokens the WebSocket authorizer accepts: USER_ID_CLAIM, by default
+ * the username claim of the configured token type. A claim that token type never carries is refused.
+ */
+export function userIdClaimOf(env: Env, tokenUse: TokenUse): string {
+  const claim = str(env, 'USER_ID_CLAIM', USERNAME_CLAIM[tokenUse]);
+  if (NEVER_IN[tokenUse].includes(claim) || (tokenUse === 'access' && claim.startsWith('custom:'))) {
+    throw new ConfigError(
+      `USER_ID_CLAIM=${claim} is never in ${tokenUse} tokens (JWT_TOKEN_USE=${tokenUse}); use ${USERNAME_CLAIM[tokenUse]} or sub`,
+    );
+  }
+  return claim;
+}
+
+/**
+ * The same user id in the ID tokens API Gateway's Cognito authorizer passes to the REST functions (it
+ * accepts ID tokens unless methods require OAuth scopes): an access token's `username` is an ID token's
+ * `cognito:username`; every other claim is named alike in both.
+ */
+export function restUserIdClaim(claim: string): string {
+  return claim === USERNAME_CLAIM.access ? USERNAME_CLAIM.id : claim;
+}
+
 /** JWT settings are separate: only the authorizer (and the local REST emulation) needs them. */
 export function loadJwtConfig(env: Env = process.env): JwtConfig {
-  const tokenUseRaw = str(env, 'JWT_TOKEN_USE', 'id');
-  if (tokenUseRaw !== 'id' && tokenUseRaw !== 'access') {
-    throw new ConfigError(`JWT_TOKEN_USE must be "id" or "access", got "${tokenUseRaw}"`);
-  }
-  const tokenUse: TokenUse = tokenUseRaw;
-  const userIdClaim = str(env, 'USER_ID_CLAIM', 'sub');
+  const tokenUse = tokenUseOf(env);
+  const userIdClaim = userIdClaimOf(env, tokenUse);
   const clientIds = list(env, 'JWT_CLIENT_IDS');
   if (clientIds.length === 0) throw new ConfigError('JWT_CLIENT_IDS must list at least one app client id');
   const userPoolId = optional(env, 'COGNITO_USER_POOL_ID');
@@ -257,6 +294,6 @@ export function loadConfig(env: Env = process.env): Config {
     managementEndpoint: optional(env, 'WEBSOCKET_MANAGEMENT_ENDPOINT'),
     awsRegion: optional(env, 'AWS_REGION'),
     corsOrigin: str(env, 'CORS_ALLOW_ORIGIN', '*'),
-    userIdClaim: str(env, 'USER_ID_CLAIM', 'sub'),
+    userIdClaim: restUserIdClaim(userIdClaimOf(env, tokenUseOf(env))),
   });
 }

@@ -25,8 +25,8 @@ export function parseFrame(body: string | null | undefined): Record<string, unkn
 /**
  * Validates an update-presence frame. The legacy `jwt` field and any other
  * extra field are ignored: identity comes from the connection. Over-long
- * titles are cut (nothing is lost that a friend could use); over-long urls are
- * refused because a cut url points somewhere else.
+ * titles are cut; over-long urls are shortened (shortenUrl), never refused:
+ * a refused update would leave friends seeing the previous page.
  */
 export function parsePageUpdate(
   body: string | null | undefined,
@@ -36,14 +36,36 @@ export function parsePageUpdate(
   const { url, title } = frame;
   if (typeof url !== 'string') throw new BadRequestError('"url" must be a string ("" when the page is hidden)');
   if (title !== undefined && typeof title !== 'string') throw new BadRequestError('"title" must be a string');
-  if (url.length > limits.maxUrlLength) {
-    throw new BadRequestError(`"url" is longer than ${limits.maxUrlLength} characters`);
-  }
   const cleanTitle = stripControlCharacters(title ?? '');
   return {
-    url: url.trim(),
+    url: shortenUrl(url.trim(), limits.maxUrlLength),
     title: cleanTitle.length > limits.maxTitleLength ? cleanTitle.slice(0, limits.maxTitleLength) : cleanTitle,
   };
+}
+
+/**
+ * A url within `maxLength` characters that still leads to the same page or near it: the fragment goes
+ * first, then the query, then the end of the path (cut after its last whole segment when one fits).
+ * Text that is not a web url is only cut: the sharing rule hides it anyway.
+ */
+export function shortenUrl(url: string, maxLength: number): string {
+  if (url.length <= maxLength) return url;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url.slice(0, maxLength);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return url.slice(0, maxLength);
+  parsed.hash = '';
+  if (parsed.href.length <= maxLength) return parsed.href;
+  parsed.search = '';
+  const withoutQuery = parsed.href;
+  if (withoutQuery.length <= maxLength) return withoutQuery;
+  const cut = withoutQuery.slice(0, maxLength);
+  const lastSlash = cut.lastIndexOf('/');
+  // Keep whole path segments when the cut leaves more than the origin.
+  return lastSlash > parsed.origin.length ? cut.slice(0, lastSlash + 1) : cut;
 }
 
 function stripControlCharacters(text: string): string {

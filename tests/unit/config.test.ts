@@ -3,6 +3,13 @@ import { ConfigError, loadConfig, loadJwtConfig } from '../../layers/core/config
 const base = { REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://localhost/db' };
 
 describe('loadConfig', () => {
+  it('reads the REST user id from the ID token claim matching USER_ID_CLAIM', () => {
+    expect(loadConfig(base).userIdClaim).toBe('cognito:username');
+    // REST requests carry ID tokens: an access token's `username` is their `cognito:username`.
+    expect(loadConfig({ ...base, JWT_TOKEN_USE: 'access' }).userIdClaim).toBe('cognito:username');
+    expect(loadConfig({ ...base, JWT_TOKEN_USE: 'access', USER_ID_CLAIM: 'sub' }).userIdClaim).toBe('sub');
+  });
+
   it('applies defaults chosen for a 60-second heartbeat', () => {
     const config = loadConfig(base);
     expect(config.presence.timeoutMs).toBe(150_000);
@@ -26,7 +33,15 @@ describe('loadConfig', () => {
     expect(config.postgres).toMatchObject({ host: 'db.local', database: 'users', user: 'presence' });
   });
 
+  it('takes a connection cap of a few seconds (the local stack with time compressed)', () => {
+    const compressed = loadConfig({ ...base, CONNECTION_MAX_AGE_SECONDS: '5', PRESENCE_TIMEOUT_SECONDS: '5' });
+    expect(compressed.presence.connectionMaxAgeMs).toBe(5_000);
+    expect(compressed.presence.timeoutMs).toBe(5_000);
+    expect(loadConfig({ ...base, CONNECTION_MAX_AGE_SECONDS: '1' }).presence.connectionMaxAgeMs).toBe(1_000);
+  });
+
   it.each([
+    [{ ...base, CONNECTION_MAX_AGE_SECONDS: '0' }, /CONNECTION_MAX_AGE_SECONDS must be an integer between 1 and 7200/],
     [{}, /REDIS_HOST/],
     [{ REDIS_URL: 'http://x' }, /redis:\/\//],
     [{ ...base, STATUS_SHARDS: '0' }, /STATUS_SHARDS must be an integer/],
@@ -48,8 +63,26 @@ describe('loadJwtConfig', () => {
       userPoolId: 'us-east-1_abc',
       clientIds: ['a', 'b'],
       tokenUse: 'id',
-      userIdClaim: 'sub',
+      userIdClaim: 'cognito:username',
     });
+  });
+
+  it("takes the user id from the token type's username claim by default, as the original service did", () => {
+    const cognito = { COGNITO_USER_POOL_ID: 'us-east-1_abc', JWT_CLIENT_IDS: 'c' };
+    expect(loadJwtConfig(cognito).userIdClaim).toBe('cognito:username');
+    expect(loadJwtConfig({ ...cognito, JWT_TOKEN_USE: 'access' }).userIdClaim).toBe('username');
+    expect(loadJwtConfig({ ...cognito, USER_ID_CLAIM: 'sub' }).userIdClaim).toBe('sub');
+  });
+
+  it.each([
+    ['access', 'cognito:username', /USER_ID_CLAIM=cognito:username is never in access tokens \(JWT_TOKEN_USE=access\); use username or sub/],
+    ['access', 'custom:user_id', /never in access tokens/],
+    ['id', 'username', /USER_ID_CLAIM=username is never in id tokens \(JWT_TOKEN_USE=id\); use cognito:username or sub/],
+  ])('refuses a %s token with USER_ID_CLAIM=%s, which can never match', (tokenUse, claim, message) => {
+    const env = { COGNITO_USER_POOL_ID: 'us-east-1_abc', JWT_CLIENT_IDS: 'c', JWT_TOKEN_USE: tokenUse, USER_ID_CLAIM: claim };
+    expect(() => loadJwtConfig(env)).toThrow(ConfigError);
+    expect(() => loadJwtConfig(env)).toThrow(message);
+    expect(() => loadConfig({ ...base, ...env })).toThrow(message);
   });
 
   it('configures any issuer with a JWKS URL', () => {

@@ -11,6 +11,7 @@ import {
   createSigningKey,
   httpJwksFetcher,
   loadOrCreateSigningKey,
+  localSub,
   mintToken,
   startIdentityProvider,
   type IdentityProvider,
@@ -73,7 +74,7 @@ describe('local identity provider', () => {
     expect(decodePart(token, 0)).toEqual({ kid: idp.key.kid, alg: 'RS256' });
     const payload = await verifier('id').verify(token);
     expect(payload).toMatchObject({
-      sub: 'u1',
+      sub: localSub('u1'),
       'cognito:username': 'u1',
       email: 'u1@example.test',
       aud: CLIENT_ID,
@@ -84,11 +85,17 @@ describe('local identity provider', () => {
     expect(payload.auth_time).toBe(payload.iat);
   });
 
+  it("gives each user a sub of Cognito's shape that is never the username", () => {
+    expect(localSub('alice')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(localSub('alice')).toBe(localSub('alice'));
+    expect(localSub('alice')).not.toBe(localSub('bob'));
+  });
+
   it('mints access tokens with client_id, username and scope', async () => {
     const token = idp.mintToken({ userId: 'u2', clientId: CLIENT_ID, tokenUse: 'access', extraClaims: { custom: 'x' } });
     const payload = await verifier('access').verify(token);
     expect(payload).toMatchObject({
-      sub: 'u2',
+      sub: localSub('u2'),
       username: 'u2',
       client_id: CLIENT_ID,
       token_use: 'access',
@@ -131,7 +138,7 @@ describe('local identity provider', () => {
     const token = mintToken({ userId: 'u3', clientId: CLIENT_ID, issuer: idp.issuer, key: rotated });
     await expect(verifier().verify(token)).rejects.toThrow(/not found in the JWKS/);
     idp.addKey(rotated);
-    await expect(verifier().verify(token)).resolves.toMatchObject({ sub: 'u3' });
+    await expect(verifier().verify(token)).resolves.toMatchObject({ 'cognito:username': 'u3' });
   });
 
   it('persists the signing key so a restarted provider accepts earlier tokens', async () => {
@@ -151,7 +158,7 @@ describe('local identity provider', () => {
           { issuer: second.issuer, jwksUri: second.jwksUri, audience: CLIENT_ID },
           { jwksCache: new SimpleJwksCache({ fetcher: httpJwksFetcher }) },
         );
-        await expect(restarted.verify(token)).resolves.toMatchObject({ sub: 'u4' });
+        await expect(restarted.verify(token)).resolves.toMatchObject({ 'cognito:username': 'u4' });
       } finally {
         await second.close();
       }

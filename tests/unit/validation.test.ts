@@ -1,5 +1,5 @@
 import { BadRequestError, InvalidInputError, PresenceError } from '../../layers/core/errors';
-import { parseFrame, parsePageUpdate, parseSweepTask, parseUserIdParameter } from '../../layers/core/validation';
+import { parseFrame, parsePageUpdate, parseSweepTask, parseUserIdParameter, shortenUrl } from '../../layers/core/validation';
 
 const limits = { maxUrlLength: 2048, maxTitleLength: 512 };
 
@@ -24,16 +24,56 @@ describe('parsePageUpdate', () => {
     ['{"title":"x"}', /"url" must be a string/],
     ['{"url":1}', /"url" must be a string/],
     ['{"url":"","title":5}', /"title" must be a string/],
-    [JSON.stringify({ url: 'x'.repeat(2049) }), /longer than 2048/],
   ])('rejects %p', (body, message) => {
     expect(() => parsePageUpdate(body, limits)).toThrow(BadRequestError);
     expect(() => parsePageUpdate(body, limits)).toThrow(message);
+  });
+
+  it('shortens an over-long url instead of refusing the update', () => {
+    const url = `https://en.wikipedia.org/wiki/${'A'.repeat(3000)}`;
+    const update = parsePageUpdate(JSON.stringify({ url, title: 'Long' }), limits);
+    expect(update.url.length).toBeLessThanOrEqual(2048);
+    expect(update.url.startsWith('https://en.wikipedia.org/wiki/')).toBe(true);
+    expect(update.title).toBe('Long');
   });
 
   it('cuts long titles and strips control characters', () => {
     const { title } = parsePageUpdate(JSON.stringify({ url: '', title: `a\u0000b\n${'c'.repeat(600)}` }), limits);
     expect(title).toHaveLength(512);
     expect(title.startsWith('a b c')).toBe(true);
+  });
+});
+
+describe('shortenUrl', () => {
+  const base = 'https://news.example.com/section/article';
+
+  it('leaves a url within the limit alone', () => {
+    expect(shortenUrl(`${base}?q=1#top`, 100)).toBe(`${base}?q=1#top`);
+  });
+
+  it('drops the fragment first', () => {
+    const url = `${base}?q=1#${'f'.repeat(100)}`;
+    expect(shortenUrl(url, base.length + 4)).toBe(`${base}?q=1`);
+  });
+
+  it('then drops the query', () => {
+    const url = `${base}?${'q'.repeat(100)}#frag`;
+    expect(shortenUrl(url, base.length + 10)).toBe(base);
+  });
+
+  it('then cuts the path after its last whole segment', () => {
+    const url = `https://example.com/a/bb/${'c'.repeat(100)}?q=1`;
+    expect(shortenUrl(url, 30)).toBe('https://example.com/a/bb/');
+  });
+
+  it('cuts inside a segment when no whole one fits', () => {
+    const url = `https://example.com/${'c'.repeat(100)}`;
+    expect(shortenUrl(url, 30)).toBe('https://example.com/cccccccccc');
+  });
+
+  it('only cuts text that is not a web url (the sharing rule hides it anyway)', () => {
+    expect(shortenUrl('x'.repeat(50), 20)).toBe('x'.repeat(20));
+    expect(shortenUrl(`chrome://settings/${'x'.repeat(50)}`, 20)).toHaveLength(20);
   });
 });
 
