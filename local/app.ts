@@ -8,6 +8,7 @@
  * runs one stack: a second createLocalApp() in the same registry is refused.
  */
 import './polyfills';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadConfig, loadJwtConfig } from '../layers/core/config';
 import { checkDependencies } from './backends/preflight';
 import { startPostgres } from './backends/postgres';
@@ -17,11 +18,13 @@ import { applyEnvironment, localEnvironment } from './environment';
 import { startIdentityProvider, type MintTokenOptions } from './identity-provider';
 import { FunctionInvoker, closeHandlerRuntime, handlerRuntime } from './lambda/invoker';
 import { handleManagementRequest } from './management-api';
+import { Meter, meterPostgres, meterRedis, meterRoutes, readTemplateFacts, type MeterReader } from './meter';
 import { CognitoAuthorizer } from './rest/cognito-authorizer';
 import { RestGateway } from './rest/gateway';
 import { localRoutes } from './rest/local-routes';
 import { LOCAL_CLIENT_ID } from './settings';
 import { LocalServers } from './servers';
+import { directReportStore } from './sweep/report-store';
 import { SweepScheduler, type SweepRunReporter } from './sweep/scheduler';
 import { TimeoutReporter } from './sweep/timeout-report';
 import { rateToMs } from './sweep/schedule';
@@ -84,6 +87,10 @@ export interface LocalApp {
   sweep(): Promise<void>;
   /** Resolves once the WebSocket gateway has no handshake, message or $disconnect in flight. */
   settle(): Promise<void>;
+  /** Closes every WebSocket with 1001, as API Gateway may (a deployment, a fault); returns how many. */
+  dropConnections(): number;
+  /** What AWS would bill for what this stack did since it started or the last reset (`GET /local/meter`). */
+  meter: MeterReader;
   close(): Promise<void>;
 }
 
@@ -118,6 +125,16 @@ async function preflight(options: LocalAppOptions, stack: LocalStackSpec): Promi
   await checkDependencies({ redisUrl: options.redisUrl, checkRedis: options.redisMode !== 'emulator', databaseUrl: options.databaseUrl });
 }
 
+type LocalRoute = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
+
+/** The first route that answers a request answers it. */
+function chainRoutes(...routes: LocalRoute[]): LocalRoute {
+  return async (request, response) => {
+    for (const route of routes) if (await route(request, response)) return true;
+    return false;
+  };
+}
+
 /** Starts services in parallel; those that did start are registered for cleanup even when another fails. */
 async function startAll<T extends readonly Promise<{ close(): Promise<void> }>[]>(
   starting: T,
@@ -137,6 +154,7 @@ function startSweeps(
   intervalSeconds: number | undefined,
   log: (line: string) => void,
   reporter: SweepRunReporter,
+  meter: Meter,
 ) {
   const schedulers: SweepScheduler[] = [];
   let effectiveSeconds = intervalSeconds ?? 60;
@@ -146,7 +164,15 @@ function startSweeps(
     if (!intervalSeconds && !scheduled) log(`[sweep] ${machine.scheduleExpression} is not emulated; running every 60 s`);
     const intervalMs = intervalSeconds ? intervalSeconds * 1000 : (scheduled ?? 60_000);
     effectiveSeconds = intervalMs / 1000;
-    const scheduler = new SweepScheduler({ machine, invoker, functions: stack.functions.values(), intervalMs, log, reporter });
+    const scheduler = new SweepScheduler({
+      machine,
+      invoker,
+      functions: stack.functions.values(),
+      intervalMs,
+      log,
+      reporter,
+      meter: meter.stepFunctions,
+    });
     scheduler.start();
     schedulers.push(scheduler);
   }
@@ -191,6 +217,13 @@ export async function createLocalApp(options: LocalAppOptions = {}): Promise<Loc
       cleanups,
     );
 
+    // The meter's proxies stand between the functions and Redis / PostgreSQL; the handlers get their URLs.
+    const meter = new Meter(readTemplateFacts());
+    const [meteredRedis, meteredPostgres] = await startAll(
+      [meterRedis(redis.url, meter), meterPostgres(postgres.url, meter)] as const,
+      cleanups,
+    );
+
     const servers = new LocalServers();
     const ports = await servers.listen(options.port ?? 3000, options.wsPort ?? 3001);
     cleanups.push(() => servers.close());
@@ -198,22 +231,22 @@ export async function createLocalApp(options: LocalAppOptions = {}): Promise<Loc
     const maxConnectionSeconds = options.maxConnectionSeconds ?? 7200;
     const env = localEnvironment({
       template: stack.environment,
-      redisUrl: redis.url,
+      redisUrl: meteredRedis.url,
       redisKeyPrefix: options.redisKeyPrefix ?? 'presence:',
-      databaseUrl: postgres.url,
+      databaseUrl: meteredPostgres.url,
       singleDatabaseConnection: postgres.embedded,
       issuer: idp.issuer,
       jwksUri: idp.jwksUri,
       clientId: LOCAL_CLIENT_ID,
       managementEndpoint: `http://127.0.0.1:${ports.websocket}/${stage}`,
-      connectionMaxAgeSeconds: Math.min(7200, Math.max(60, maxConnectionSeconds)),
+      connectionMaxAgeSeconds: Math.min(7200, Math.max(1, maxConnectionSeconds)),
       logLevel: options.logLevel,
       inherited: options.inheritEnv,
       overrides: options.env,
     });
     applyEnvironment(env);
 
-    const invoker = new FunctionInvoker(stack.functions);
+    const invoker = new FunctionInvoker(stack.functions, meter.lambda);
     // Load every handler now, after the environment is in place: configuration errors surface at
     // start-up, not on the first request.
     await invoker.preload();
@@ -228,6 +261,7 @@ export async function createLocalApp(options: LocalAppOptions = {}): Promise<Loc
       maxConnectionMs: maxConnectionSeconds * 1000,
       maxFrameBytes: MAX_FRAME_BYTES,
       log,
+      meter: meter.websocket,
     });
     cleanups.push(() => websocket.shutdown());
 
@@ -237,32 +271,40 @@ export async function createLocalApp(options: LocalAppOptions = {}): Promise<Loc
       api: stack.rest,
       invoker,
       authorizer: new CognitoAuthorizer(env),
+      userIdClaim: loadConfig(process.env).userIdClaim,
       apiId: 'localrest',
       stage,
       log,
-      fallback: localRoutes({
-        users: userDirectory(postgres),
-        mintToken: (userId) => mint(userId),
-        websocketPort: () => ports.websocket,
-        stage,
-        connections: () => websocket.list(),
-      }),
+      meter: meter.rest,
+      fallback: chainRoutes(
+        meterRoutes(meter),
+        localRoutes({
+          users: userDirectory(postgres),
+          mintToken: (userId) => mint(userId),
+          websocketPort: () => ports.websocket,
+          stage,
+          connections: () => websocket.list(),
+        }),
+      ),
     });
     servers.attach({
       rest: rest.handle,
       upgrade: (request, socket, head) => websocket.handleUpgrade(request, socket, head),
-      management: handleManagementRequest(websocket),
+      management: handleManagementRequest(websocket, { meter: meter.management }),
     });
 
     const runtime = handlerRuntime();
+    // The report reads Redis straight, not through the meter's proxy: AWS has no such reader to bill.
+    const reportStore = directReportStore({ ...process.env, ...env }, { redisUrl: redis.url, databaseUrl: postgres.url });
+    cleanups.push(() => reportStore.close());
     const reporter = new TimeoutReporter({
-      store: runtime.store,
+      store: reportStore.store,
       statusShards: runtime.config.presence.statusShards,
       timeoutMs: runtime.config.presence.timeoutMs,
       explainDeletes: (explainer) => websocket.explainDeletes(explainer),
       log,
     });
-    const sweeps = startSweeps(stack, invoker, options.sweepIntervalSeconds, log, reporter);
+    const sweeps = startSweeps(stack, invoker, options.sweepIntervalSeconds, log, reporter, meter);
     // Stopped first on close (cleanups run in reverse), so no sweep starts while the stack goes down.
     cleanups.push(() => sweeps.stop());
 
@@ -285,6 +327,8 @@ export async function createLocalApp(options: LocalAppOptions = {}): Promise<Loc
       mintToken: mint,
       sweep: sweeps.runOnce,
       settle: () => websocket.settle(),
+      dropConnections: () => websocket.dropConnections(),
+      meter,
       close: () => (closing ??= cleanup()),
     };
   } catch (error) {

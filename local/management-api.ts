@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LOCAL_AWS_CREDENTIALS, type AwsCredentials } from './aws-credentials';
+import type { ManagementMethod, ManagementRecorder } from './meter/recorders';
 import { verifySignature } from './sigv4-verifier';
 
 /** What the management API needs from whoever holds the sockets. */
@@ -14,6 +15,7 @@ export interface ConnectionRegistry {
 }
 
 const ROUTE = /\/@connections\/([^/?]+)\/?(?:\?.*)?$/;
+const METERED_METHODS: readonly ManagementMethod[] = ['POST', 'DELETE', 'GET'];
 const MAX_FRAME_BYTES = 128 * 1024;
 
 function gone(response: ServerResponse): void {
@@ -39,6 +41,8 @@ export interface ManagementApiOptions {
    * false accepts any request, signed or not (the benchmark's sink, which measures the clients).
    */
   credentials?: AwsCredentials | false;
+  /** The local stack's meter: told of every signed request by method, 410s and signature refusals. */
+  meter?: ManagementRecorder;
 }
 
 function reply(response: ServerResponse, status: number, errorType: string, message: string | null): void {
@@ -55,6 +59,7 @@ function reply(response: ServerResponse, status: number, errorType: string, mess
  */
 export function handleManagementRequest(registry: ConnectionRegistry, options: ManagementApiOptions = {}) {
   const credentials = options.credentials === undefined ? LOCAL_AWS_CREDENTIALS : options.credentials;
+  const { meter } = options;
   return async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
     const match = ROUTE.exec(request.url ?? '');
     if (!match) return false;
@@ -65,33 +70,46 @@ export function handleManagementRequest(registry: ConnectionRegistry, options: M
         credentials,
       );
       if (failure) {
+        meter?.refused();
         reply(response, 403, failure.errorType, failure.message);
         return true;
       }
     }
+    const method = METERED_METHODS.find((name) => name === request.method);
+    const counted = (wasGone: boolean) => {
+      if (method) meter?.request(method, wasGone);
+    };
+    const answerGone = () => {
+      counted(true);
+      gone(response);
+    };
     let connectionId: string;
     try {
       connectionId = decodeURIComponent(match[1]!);
     } catch {
-      gone(response);
+      answerGone();
       return true;
     }
     if (body === null) {
+      counted(false);
       reply(response, 413, 'PayloadTooLargeException', 'Payload too large');
     } else if (request.method === 'POST') {
       if (registry.send(connectionId, body)) {
+        counted(false);
         response.writeHead(200, { 'Content-Type': 'application/json' });
         response.end('{}');
-      } else gone(response);
+      } else answerGone();
     } else if (request.method === 'DELETE') {
       if (registry.close(connectionId)) {
+        counted(false);
         response.writeHead(204);
         response.end();
-      } else gone(response);
+      } else answerGone();
     } else if (request.method === 'GET') {
       const info = registry.describe(connectionId);
-      if (!info) gone(response);
+      if (!info) answerGone();
       else {
+        counted(false);
         response.writeHead(200, { 'Content-Type': 'application/json' });
         response.end(
           JSON.stringify({

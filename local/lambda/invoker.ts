@@ -6,6 +6,8 @@
  */
 import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { Context } from 'aws-lambda';
+import { performance } from 'node:perf_hooks';
+import type { LambdaRecorder } from '../meter/recorders';
 import type { FunctionSpec } from '../template';
 import { lambdaContext } from './context';
 
@@ -28,7 +30,11 @@ export class FunctionInvoker {
    */
   private readonly store: Promise<InvokeStoreBase>;
 
-  constructor(private readonly functions: Map<string, FunctionSpec>) {
+  /** recorder (the local stack's meter) is told each handler's load time and each invocation. */
+  constructor(
+    private readonly functions: Map<string, FunctionSpec>,
+    private readonly recorder?: LambdaRecorder,
+  ) {
     // What Lambda sets in its concurrent mode; Powertools then scopes its state to the invocation store.
     process.env.AWS_LAMBDA_MAX_CONCURRENCY ??= '64';
     this.store = InvokeStore.getInstanceAsync(true);
@@ -54,11 +60,13 @@ export class FunctionInvoker {
     if (!handler) {
       // A plain require: tsx (npm start) and Jest (swc) both compile the TypeScript entry on the fly,
       // and it must run only now, after process.env holds the local configuration.
+      const loadStarted = performance.now();
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const exported = (require(spec.entryFile) as Record<string, unknown>)[spec.exportName];
       if (typeof exported !== 'function') throw new Error(`${spec.entryFile} does not export a function named ${spec.exportName}`);
       handler = exported as Handler;
       this.loaded.set(spec.logicalId, handler);
+      this.recorder?.loaded(spec.logicalId, performance.now() - loadStarted);
     }
     return handler;
   }
@@ -77,11 +85,21 @@ export class FunctionInvoker {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new FunctionTimeoutError(spec)), timeoutMs);
     });
+    const started = performance.now();
+    const cpuBefore = process.cpuUsage();
+    let failed = true;
     try {
       const invocation = store.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId }, () => handler(event, context));
-      return (await Promise.race([invocation, timeout])) as T;
+      const result = (await Promise.race([invocation, timeout])) as T;
+      failed = false;
+      return result;
     } finally {
       clearTimeout(timer);
+      if (this.recorder) {
+        // The whole process's CPU: invocations that overlap each see the CPU they share (the meter's notes say so).
+        const cpu = process.cpuUsage(cpuBefore);
+        this.recorder.invoked(spec.logicalId, { wallMs: performance.now() - started, cpuMs: (cpu.user + cpu.system) / 1000, failed });
+      }
     }
   }
 }

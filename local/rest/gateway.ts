@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { httpStatus } from '../http-status';
 import type { FunctionInvoker } from '../lambda/invoker';
+import type { RestRecorder } from '../meter/recorders';
 import type { RestApiSpec, RestRoute } from '../template';
 import type { CognitoAuthorizer } from './cognito-authorizer';
 import { restEvent } from './events';
@@ -17,11 +18,15 @@ export interface RestGatewayOptions {
   api: RestApiSpec;
   invoker: FunctionInvoker;
   authorizer: CognitoAuthorizer;
+  /** The claim the functions read the user id from (USER_ID_CLAIM as the REST functions see it), for the log line. */
+  userIdClaim: string;
   apiId: string;
   stage: string;
   log: (line: string) => void;
   /** Handles requests no API route matched; resolves false to get API Gateway's 403. */
   fallback?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
+  /** The local stack's meter: told of every request the API answered (never of the fallback's). */
+  meter?: RestRecorder;
 }
 
 interface ProxyResult {
@@ -33,6 +38,12 @@ interface ProxyResult {
 }
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024; // API Gateway's payload limit
+
+/** How far one request got, for the meter: its body bytes, and whether a local helper route has it. */
+interface DispatchProgress {
+  bodyBytes: number;
+  local: boolean;
+}
 
 function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -57,14 +68,16 @@ export class RestGateway {
 
   /** The http server's 'request' listener. */
   handle = (request: IncomingMessage, response: ServerResponse): void => {
-    this.dispatch(request, response).catch((error: unknown) => {
+    const progress: DispatchProgress = { bodyBytes: 0, local: false };
+    this.dispatch(request, response, progress).catch((error: unknown) => {
       this.options.log(`[rest] ${request.method} ${request.url} failed: ${String(error)}`);
-      if (!response.headersSent) this.gatewayError(response, 500, 'Internal server error');
+      // A local helper route that failed is no API request: not metered.
+      if (!response.headersSent) this.gatewayError(response, 500, 'Internal server error', progress.bodyBytes, !progress.local);
       else response.destroy();
     });
   };
 
-  private async dispatch(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  private async dispatch(request: IncomingMessage, response: ServerResponse, progress: DispatchProgress): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
     // Deployed URLs carry the stage (https://…/prod/presence); accept both forms.
     const stagePrefix = `/${this.options.stage}/`;
@@ -73,12 +86,15 @@ export class RestGateway {
 
     const candidates = this.routes.map((route) => ({ route, params: route.match(path) })).filter((c) => c.params !== undefined);
     if (candidates.length === 0) {
+      progress.local = true;
       if (this.options.fallback && (await this.options.fallback(request, response))) return;
+      progress.local = false;
       this.gatewayError(response, 403, 'Missing Authentication Token');
       return;
     }
     if (method === 'OPTIONS' && this.options.api.cors) {
       this.preflight(response);
+      this.options.meter?.answered(0, 0);
       return;
     }
     const hit = candidates.find(({ route }) => route.method === method || route.method === 'ANY');
@@ -102,9 +118,10 @@ export class RestGateway {
       }
       claims = result.claims;
     }
-    const user = claims?.sub ?? '-';
+    const user = claims?.[this.options.userIdClaim] ?? '-';
 
     const body = await readBody(request);
+    progress.bodyBytes = body.length;
     const event = restEvent({
       request,
       url,
@@ -121,20 +138,21 @@ export class RestGateway {
       result = (await this.options.invoker.invoke<ProxyResult>(hit.route.function, event)) ?? {};
     } catch (error) {
       this.options.log(`[rest] ${method} ${path} ${user} -> 502: ${hit.route.function.logicalId} failed: ${String(error)} (${Date.now() - started} ms)`);
-      this.gatewayError(response, 502, 'Internal server error');
+      this.gatewayError(response, 502, 'Internal server error', body.length);
       return;
     }
     this.options.log(`[rest] ${method} ${path} ${user} -> ${httpStatus(result.statusCode ?? 200)} (${Date.now() - started} ms)`);
-    this.write(response, result);
+    this.write(response, result, body.length);
   }
 
-  private write(response: ServerResponse, result: ProxyResult): void {
+  private write(response: ServerResponse, result: ProxyResult, requestBytes: number): void {
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
     for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) headers[name] = values.map(String);
     const body = result.body === undefined ? Buffer.alloc(0) : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
     response.writeHead(result.statusCode ?? 200, { ...headers, 'Content-Length': String(body.length) });
     response.end(body);
+    this.options.meter?.answered(requestBytes, body.length);
   }
 
   private preflight(response: ServerResponse): void {
@@ -150,7 +168,7 @@ export class RestGateway {
   }
 
   /** A response API Gateway produces itself, with the template's gateway-response headers. */
-  private gatewayError(response: ServerResponse, statusCode: number, message: string): void {
+  private gatewayError(response: ServerResponse, statusCode: number, message: string, requestBytes = 0, metered = true): void {
     const extra = this.options.api.gatewayResponseHeaders[statusCode >= 500 ? '5XX' : '4XX'];
     const body = JSON.stringify({ message });
     response.writeHead(statusCode, {
@@ -160,5 +178,6 @@ export class RestGateway {
       'Content-Length': String(Buffer.byteLength(body)),
     });
     response.end(body);
+    if (metered) this.options.meter?.answered(requestBytes, Buffer.byteLength(body));
   }
 }

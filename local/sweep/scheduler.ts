@@ -4,8 +4,10 @@
  * Runs never overlap: a tick that finds the previous run still going is skipped. The functions'
  * outputs are summed per run for the run's log line (see timeout-report.ts).
  */
+import { performance } from 'node:perf_hooks';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { FunctionInvoker } from '../lambda/invoker';
+import type { ExecutionRecorder } from '../meter/recorders';
 import type { FunctionSpec, StateMachineSpec } from '../template';
 import { lambdaInvokeHandlers, type LambdaHandler } from './local-execution';
 import type { SweepTotals } from './timeout-report';
@@ -22,6 +24,8 @@ export interface SweepSchedulerOptions {
   intervalMs: number;
   log: (line: string) => void;
   reporter?: SweepRunReporter;
+  /** The local stack's meter: told of each execution's duration and states entered. */
+  meter?: ExecutionRecorder;
 }
 
 interface BatchOutput {
@@ -90,16 +94,25 @@ export class SweepScheduler {
       return undefined;
     });
     let output: ExecutionOutput;
+    const executionStarted = performance.now();
+    let transitions = Promise.resolve(0);
     try {
       const execution = this.stateMachine.run({}, { overrides: { taskResourceLocalHandlers: this.handlers as never } });
+      if (this.options.meter) transitions = statesEntered(execution.eventLogs);
       output = (await execution.result) as ExecutionOutput;
     } catch (error) {
+      this.metered(executionStarted, await transitions);
       log(`[sweep] ${machine.logicalId} failed after ${Date.now() - started} ms: ${String(error)}`);
       await finish?.({ ...this.totals, timedOut: 0 }, Date.now() - started).catch(() => undefined);
       return;
     }
+    this.metered(executionStarted, await transitions);
     for (const shard of output?.shards ?? []) if (shard.error) this.totals.failedShards.push({ shard: shard.shard, error: shard.error });
     await finish?.(this.totals, Date.now() - started).catch((error: unknown) => log(`[sweep] run report failed: ${String(error)}`));
+  }
+
+  private metered(executionStarted: number, stateTransitions: number): void {
+    this.options.meter?.executed({ durationMs: performance.now() - executionStarted, stateTransitions });
   }
 
   async stop(): Promise<void> {
@@ -107,4 +120,15 @@ export class SweepScheduler {
     clearInterval(this.timer);
     await this.running;
   }
+}
+
+/** Counts the StateEntered events of an execution (Map iterations' states included) as it runs. */
+async function statesEntered(events: AsyncGenerator<{ type: string }>): Promise<number> {
+  let count = 0;
+  try {
+    for await (const event of events) if (event.type === 'StateEntered') count += 1;
+  } catch {
+    // A failed execution ends its event log with the failure; what was entered before it is counted.
+  }
+  return count;
 }

@@ -14,6 +14,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { httpStatus } from '../http-status';
 import type { FunctionInvoker } from '../lambda/invoker';
 import type { ConnectionRegistry } from '../management-api';
+import type { WebSocketRecorder } from '../meter/recorders';
 import type { WebSocketApiSpec, WebSocketRoute } from '../template';
 import { authorizerFailure, evaluateAuthorizerResult, type AuthorizerOutcome } from './authorizer-policy';
 import {
@@ -38,6 +39,8 @@ export interface WebSocketGatewayOptions {
   maxConnectionMs: number;
   maxFrameBytes: number;
   log: (line: string) => void;
+  /** The local stack's meter: told of every frame, handshake and close as API Gateway would bill them. */
+  meter?: WebSocketRecorder;
 }
 
 interface CloseStatus {
@@ -113,7 +116,7 @@ export class WebSocketGateway implements ConnectionRegistry {
   /** The http server's 'upgrade' listener. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (this.closing) {
-      refuse(socket, 503);
+      this.refuse(socket, 503);
       return;
     }
     socket.on('error', () => undefined);
@@ -122,7 +125,7 @@ export class WebSocketGateway implements ConnectionRegistry {
       this.upgrade(request, socket, head)
         .catch((error: unknown) => {
           this.options.log(`[ws] handshake failed: ${String(error)}`);
-          refuse(socket, 500);
+          this.refuse(socket, 500);
         })
         .finally(() => this.handshaking.delete(socket)),
     );
@@ -132,7 +135,7 @@ export class WebSocketGateway implements ConnectionRegistry {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const path = url.pathname.replace(/\/+$/, '');
     if (path !== '' && path !== `/${this.options.stage}`) {
-      refuse(socket, 403);
+      this.refuse(socket, 403);
       return;
     }
     const info: ConnectionInfo = {
@@ -158,7 +161,7 @@ export class WebSocketGateway implements ConnectionRegistry {
               ? `${route.authorizer.logicalId} refused the token (bad signature, expired, or minted for another issuer or app client)`
               : `${route.authorizer.logicalId} failed`;
         this.options.log(`${routeLine('$connect', info, `${httpStatus(outcome.statusCode)}: ${why}`, started)}`);
-        refuse(socket, outcome.statusCode);
+        this.refuse(socket, outcome.statusCode);
         return;
       }
       info.authorizer = outcome.authorizer;
@@ -182,7 +185,7 @@ export class WebSocketGateway implements ConnectionRegistry {
     }
     if (statusCode < 200 || statusCode > 299) {
       this.options.log(routeLine('$connect', info, `${httpStatus(statusCode)}, handshake refused${failure}`, started));
-      refuse(socket, statusCode);
+      this.refuse(socket, statusCode);
       return;
     }
     if (socket.destroyed || this.closing) {
@@ -193,6 +196,11 @@ export class WebSocketGateway implements ConnectionRegistry {
     }
     this.options.log(routeLine('$connect', info, httpStatus(statusCode), started));
     this.server.handleUpgrade(request, socket, head, (ws) => this.open(ws, info));
+  }
+
+  /** Answers the handshake with an HTTP status (when the client is still there to read it). */
+  private refuse(socket: Duplex, statusCode: number): void {
+    if (refuseHandshake(socket, statusCode)) this.options.meter?.refused();
   }
 
   private async authorize(route: WebSocketRoute, info: ConnectionInfo, handshake: Handshake): Promise<AuthorizerOutcome> {
@@ -207,6 +215,8 @@ export class WebSocketGateway implements ConnectionRegistry {
   private open(socket: WebSocket, info: ConnectionInfo): void {
     const connection: LiveConnection = { info, socket, lastActiveAt: Date.now() };
     this.connections.set(info.connectionId, connection);
+    const meter = this.options.meter;
+    meter?.connected(info.connectionId);
     connection.maxAgeTimer = setTimeout(
       () =>
         this.closeWith(connection, {
@@ -218,11 +228,18 @@ export class WebSocketGateway implements ConnectionRegistry {
     this.touch(connection);
 
     socket.on('message', (data, isBinary) => {
+      meter?.messageIn(byteLength(data));
       this.touch(connection);
       this.track(this.onMessage(connection, data, isBinary));
     });
-    socket.on('ping', () => this.touch(connection));
-    socket.on('pong', () => this.touch(connection));
+    socket.on('ping', () => {
+      meter?.controlFrameIn();
+      this.touch(connection);
+    });
+    socket.on('pong', () => {
+      meter?.controlFrameIn();
+      this.touch(connection);
+    });
     socket.on('error', (error: Error & { code?: string }) => {
       if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
         connection.closedBy ??= {
@@ -236,6 +253,9 @@ export class WebSocketGateway implements ConnectionRegistry {
       clearTimeout(connection.idleTimer);
       clearTimeout(connection.maxAgeTimer);
       this.connections.delete(info.connectionId);
+      // 1006: the socket ended without the client's close frame.
+      if (code !== 1006) meter?.controlFrameIn();
+      meter?.disconnected(info.connectionId);
       const status = connection.closedBy ?? {
         code: code || 1005,
         reason: reason.toString('utf8'),
@@ -292,7 +312,9 @@ export class WebSocketGateway implements ConnectionRegistry {
 
   private reply(connection: LiveConnection, frame: unknown): void {
     if (connection.socket.readyState === WebSocket.OPEN) {
-      connection.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+      const text = typeof frame === 'string' ? frame : JSON.stringify(frame);
+      this.options.meter?.messageOut(Buffer.byteLength(text));
+      connection.socket.send(text);
     }
   }
 
@@ -322,6 +344,7 @@ export class WebSocketGateway implements ConnectionRegistry {
   send(connectionId: string, data: Buffer): boolean {
     const connection = this.connections.get(connectionId);
     if (!connection || connection.socket.readyState !== WebSocket.OPEN) return false;
+    this.options.meter?.messageOut(data.length);
     connection.socket.send(data, { binary: !isUtf8(data) });
     return true;
   }
@@ -370,6 +393,13 @@ export class WebSocketGateway implements ConnectionRegistry {
     while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
+  /** Closes every open socket with 1001 Going away, as API Gateway does when it drops its connections; returns how many. */
+  dropConnections(): number {
+    const open = [...this.connections.values()].filter((connection) => connection.socket.readyState === WebSocket.OPEN);
+    for (const connection of open) this.closeWith(connection, { ...GOING_AWAY, why: 'dropped by the gateway (dropConnections)' });
+    return open.length;
+  }
+
   /** Closes every socket (1001 Going away), lets $disconnect run for each, and waits for in-flight work. */
   async shutdown(): Promise<void> {
     this.closing = true;
@@ -392,13 +422,23 @@ const REFUSAL_BODIES: Record<number, string> = {
   500: '{"message":"Internal server error"}',
 };
 
-/** Answers the upgrade request with a plain HTTP status, as API Gateway does when $connect refuses. */
-function refuse(socket: Duplex, statusCode: number): void {
-  if (socket.destroyed) return;
+/** A received message's payload bytes, whichever form ws hands it over in. */
+function byteLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((total, part) => total + part.length, 0);
+  return data instanceof ArrayBuffer ? data.byteLength : data.length;
+}
+
+/**
+ * Answers the upgrade request with a plain HTTP status, as API Gateway does when $connect refuses;
+ * false when the client had already gone.
+ */
+function refuseHandshake(socket: Duplex, statusCode: number): boolean {
+  if (socket.destroyed) return false;
   const body = REFUSAL_BODIES[statusCode] ?? JSON.stringify({ message: STATUS_CODES[statusCode] ?? 'Error' });
   socket.end(
     `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Error'}\r\n` +
       'Connection: close\r\nContent-Type: application/json\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
+  return true;
 }
