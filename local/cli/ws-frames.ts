@@ -1,14 +1,20 @@
 /**
- * The interactive WebSocket client's pure parts (`npm run ws`): a typed line into the frame to send
- * (shortcuts, so nobody has to type JSON), a pushed frame into one readable line, and its heartbeat.
+ * The interactive WebSocket client's pure parts (`npm run ws`): a typed line into what to do (a page
+ * for the client to share and keep, or a frame to send as it is: shortcuts, so nobody has to type
+ * JSON), a pushed frame into one readable line, and its heartbeat.
  */
 
 export type Input =
-  { kind: 'send'; text: string } | { kind: 'help' } | { kind: 'quit' } | { kind: 'nothing' } | { kind: 'unknown'; message: string };
+  | { kind: 'page'; url: string; title: string }
+  | { kind: 'send'; text: string }
+  | { kind: 'help' }
+  | { kind: 'quit' }
+  | { kind: 'nothing' }
+  | { kind: 'unknown'; message: string };
 
 export const INPUT_HELP = [
   'Type a command and press Enter:',
-  '  /page <url> [title]   update-presence: tell your friends what you are looking at',
+  '  /page <url> [title]   update-presence: tell your friends what you are looking at (sent again after a reconnect)',
   '  /hide                 update-presence with an empty url and title (online, page hidden)',
   '  /heartbeat            heartbeat now (one is sent every minute by itself)',
   '  /raw <text>           send <text> as it is (e.g. to see the $default route answer)',
@@ -29,10 +35,10 @@ export function parseInput(line: string): Input {
       const [url, ...title] = rest;
       if (!url)
         return { kind: 'unknown', message: 'usage: /page <url> [title], e.g. /page https://en.wikipedia.org/wiki/Alice Alice - Wikipedia' };
-      return { kind: 'send', text: json({ action: 'update-presence', url, title: title.join(' ') }) };
+      return { kind: 'page', url, title: title.join(' ') };
     }
     case '/hide':
-      return { kind: 'send', text: json({ action: 'update-presence', url: '', title: '' }) };
+      return { kind: 'page', url: '', title: '' };
     case '/heartbeat':
       return { kind: 'send', text: json({ action: 'heartbeat' }) };
     case '/raw':
@@ -74,13 +80,19 @@ export function describeFrame(data: string, me: string): string {
       return `${who} went offline`;
     case 'error':
       return `error from the server: ${String(frame.message)}`;
+    case 'subscribed':
+      return `subscribed: ${String(frame.level)}`;
+    case 'presence-snapshot': {
+      const friends = Array.isArray(frame.presenceArr) ? frame.presenceArr.length : 0;
+      return `presence snapshot, part ${String(frame.part ?? 1)} of ${String(frame.parts ?? 1)}: ${friends} friend${friends === 1 ? '' : 's'}`;
+    }
     default:
       // API Gateway's own answers ({"message": "Forbidden", ...}) and anything new: as they came.
       return data;
   }
 }
 
-/** What a close by the server means, for the line the client prints before it exits. */
+/** What a close by the server means, for the line the client prints before it reconnects. */
 export function describeClose(code: number, reason: string): string {
   const hints: Record<number, string> = {
     1000: 'the server deleted the connection (timed out by the sweep, or it asked this client to reconnect)',

@@ -1,10 +1,12 @@
-// The local try-it page: GET /presence for the initial state, then live updates over the WebSocket.
-// Plain browser JavaScript, no build step. Everything shown comes from the API; text is always set
-// with textContent and only http(s) URLs become links (the contract says never to trust `url`).
-'use strict';
+// The local try-it page, on the reference client (@presence-api/client, served from packages/client
+// as ES modules): it keeps the WebSocket, the heartbeat, reconnects, renewals before the connection
+// cap and the snapshot after every (re)connect. Plain browser JavaScript, no build step. Everything
+// shown comes from the API; text is always set with textContent and only http(s) URLs become links
+// (the contract says never to trust `url`).
+import { createPresenceClient } from '/client/index.js';
 
 const $ = (id) => document.getElementById(id);
-const state = { token: null, me: null, self: null, wsPort: null, stage: null, socket: null, friends: new Map(), profiles: {}, heartbeat: null, signedIn: false, reconnectTimer: null };
+const state = { token: null, me: null, wsPort: null, stage: null, client: null, demoUser: null, profiles: {}, unsubscribe: [] };
 
 // Errors are shown inline, next to what failed (never in a dialog); null clears the message.
 function showError(id, message) {
@@ -115,7 +117,7 @@ function pageElement(entry) {
 function render() {
   const list = $('friends');
   list.replaceChildren();
-  const entries = [...state.friends.values()].sort((a, b) => Number(Boolean(b.page)) - Number(Boolean(a.page)) || a.userId.localeCompare(b.userId));
+  const entries = state.client.friends().sort((a, b) => Number(Boolean(b.page)) - Number(Boolean(a.page)) || a.userId.localeCompare(b.userId));
   for (const entry of entries) {
     const item = document.createElement('li');
     item.className = 'friend';
@@ -155,65 +157,6 @@ async function errorText(response) {
   return String(response.status);
 }
 
-// The snapshot: the initial state, again after every (re)connect (pushes sent while the socket was
-// down are lost, and after Redis lost its data only a fresh snapshot is true), and every 30 s.
-async function loadPresence() {
-  let response;
-  try {
-    response = await fetch('/presence', { headers: { Authorization: state.token } });
-  } catch (error) {
-    throw new Error(`GET /presence failed: ${error.message} (is npm start still running?)`);
-  }
-  if (!response.ok) throw new Error(`GET /presence answered ${await errorText(response)}`);
-  const snapshot = await response.json();
-  state.profiles = snapshot.userInfoMap || {};
-  state.friends = new Map(snapshot.presenceArr.map((entry) => [entry.userId, entry]));
-  state.self = snapshot.userPresence;
-  $('me-name').textContent = `${displayName(state.me)} (${state.me})`;
-  avatarOf(state.me, $('me-avatar'));
-  renderSelf(state.self);
-  render();
-}
-
-function refresh() {
-  return loadPresence().then(
-    () => {
-      const error = $('session-error');
-      if (error.dataset.kind === 'refresh') showError('session-error', null);
-      if (error.dataset.kind === 'reconnect') {
-        error.textContent = error.textContent.replace(' — reconnecting…', ` — reconnected and refreshed at ${new Date().toLocaleTimeString()}`);
-        error.dataset.kind = 'frame';
-        error.classList.add('resolved');
-      }
-    },
-    (error) => {
-      showError('session-error', error.message);
-      $('session-error').dataset.kind = 'refresh';
-      log('!', error.message);
-    },
-  );
-}
-
-function applyUpdate(message) {
-  const page = { url: message.url, title: message.title, domain: message.domain };
-  const latestPage = message.latestUrl ? { url: message.latestUrl, title: message.latestTitle, domain: message.latestDomain } : null;
-  const now = new Date().toISOString();
-  if (message.userId === state.me) {
-    state.self = { ...state.self, page, latestPage, lastActiveAt: now };
-    renderSelf(state.self);
-    return;
-  }
-  const entry = state.friends.get(message.userId) || { userId: message.userId };
-  state.friends.set(message.userId, { ...entry, page, latestPage: latestPage || entry.latestPage || null, lastActiveAt: now, lastSeenAt: null });
-  render();
-}
-
-function applyTimeout(message) {
-  const entry = state.friends.get(message.userId);
-  if (!entry) return;
-  state.friends.set(message.userId, { ...entry, page: null, lastActiveAt: null, lastSeenAt: new Date().toISOString() });
-  render();
-}
 
 function setStatus(text, className) {
   const status = $('socket-status');
@@ -221,87 +164,134 @@ function setStatus(text, className) {
   status.className = `status ${className || ''}`;
 }
 
-function connect() {
-  clearTimeout(state.reconnectTimer);
-  const url = `ws://${location.hostname}:${state.wsPort}/${state.stage}?Authorization=${encodeURIComponent(state.token)}`;
-  const socket = new WebSocket(url);
-  state.socket = socket;
-  setStatus('connecting…');
-  socket.addEventListener('open', () => {
-    if (state.socket !== socket) return;
-    setStatus('live', 'open');
-    // The extension sends a heartbeat once a minute; so does this page.
-    state.heartbeat = setInterval(() => send({ action: 'heartbeat' }), 60000);
-    // Friends may have changed while we were away.
-    refresh();
-  });
-  socket.addEventListener('message', (event) => {
-    log('←', event.data);
-    let message;
-    try {
-      message = JSON.parse(event.data);
-    } catch {
-      return;
-    }
-    if (message.type === 'update-presence') applyUpdate(message);
-    else if (message.type === 'presence-timeout') applyTimeout(message);
-    else if (message.type === 'error') {
-      // "reconnect" (e.g. after Redis lost its data the connection is unknown): a new connection,
-      // then a fresh snapshot, without waiting for the server to close this one.
-      const reconnect = /reconnect/i.test(String(message.message));
-      showError('session-error', `The server answered: ${message.message}${reconnect ? ' — reconnecting…' : ''}`);
-      $('session-error').dataset.kind = reconnect ? 'reconnect' : 'frame';
-      if (reconnect && socket.readyState === WebSocket.OPEN) socket.close(1000, 'reconnecting');
-    }
-  });
-  socket.addEventListener('close', (event) => {
-    if (state.socket !== socket) return;
-    clearInterval(state.heartbeat);
-    if (!state.signedIn) return;
-    setStatus(`disconnected (${event.code}), reconnecting…`, 'closed');
-    state.reconnectTimer = setTimeout(() => state.signedIn && state.socket === socket && connect(), 2000);
-  });
+function renderAll() {
+  if (!state.client) return;
+  state.profiles = state.client.profiles();
+  $('me-name').textContent = `${displayName(state.me)} (${state.me})`;
+  avatarOf(state.me, $('me-avatar'));
+  const self = state.client.me();
+  if (self) renderSelf(self);
+  render();
 }
 
-function send(message) {
-  if (!state.socket || state.socket.readyState !== WebSocket.OPEN) {
-    showError('session-error', 'Not connected right now (reconnecting…): nothing was sent.');
-    return;
+// The sign-in check: GET /presence with the token says at once whether the stack accepts it (a
+// browser cannot see why a WebSocket handshake was refused), and fills the page before the socket opens.
+async function checkToken(token) {
+  let response;
+  try {
+    response = await fetch('/presence', { headers: { Authorization: token } });
+  } catch (error) {
+    throw new Error(`GET /presence failed: ${error.message} (is npm start still running?)`);
   }
-  const text = JSON.stringify(message);
-  state.socket.send(text);
-  log('→', text);
+  if (!response.ok) {
+    const text = await errorText(response);
+    const refused = response.status === 401 ? ': the stack refused this token (expired, or minted for another stack).' : '';
+    throw new Error(`GET /presence answered ${text}${refused}`);
+  }
+  return response.json();
 }
 
-async function start(token) {
+// A demo user gets a fresh token from the local sign-in whenever the client asks (before the old one
+// expires, or after a refusal); a pasted token is all there is.
+async function getToken() {
+  if (!state.demoUser) return state.token;
+  const response = await fetch('/local/token', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ userId: state.demoUser }),
+  });
+  if (!response.ok) throw new Error(`the demo sign-in answered ${await errorText(response)}`);
+  state.token = (await response.json()).token;
+  return state.token;
+}
+
+function startClient() {
+  const client = createPresenceClient({
+    webSocketUrl: `ws://${location.hostname}:${state.wsPort}/${state.stage}`,
+    restUrl: location.origin,
+    getToken,
+    visible: document.visibilityState !== 'hidden',
+  });
+  state.client = client;
+  const on = (event, listener) => state.unsubscribe.push(client.on(event, listener));
+  on('state', (clientState) => {
+    if (clientState === 'connecting') setStatus('connecting…');
+    else if (clientState === 'open') setStatus('live', 'open');
+  });
+  on('disconnected', (info) => setStatus(`disconnected (${info.code}), reconnecting…`, 'closed'));
+  on('friends', renderAll);
+  on('me', renderAll);
+  on('synced', () => {
+    const error = $('session-error');
+    if (error.dataset.kind === 'reconnect') {
+      error.textContent = error.textContent.replace(' — reconnecting…', ` — reconnected and refreshed at ${new Date().toLocaleTimeString()}`);
+      error.dataset.kind = 'frame';
+      error.classList.add('resolved');
+    }
+    if (error.dataset.kind === 'refresh') showError('session-error', null);
+  });
+  on('frame', (_frame, text) => log('←', text));
+  on('sent', (sent) => log('→', sent.text));
+  on('error', (error) => {
+    if (error.kind === 'frame') {
+      // "reconnect" (e.g. after Redis lost its data the connection is unknown): the client opens a new
+      // connection at once and reads the snapshot again.
+      const reconnect = error.action === 'reconnect';
+      showError('session-error', `The server answered: ${error.message}${reconnect ? ' — reconnecting…' : ''}`);
+      $('session-error').dataset.kind = reconnect ? 'reconnect' : 'frame';
+    } else if (error.kind === 'send') {
+      showError('session-error', `Not sent: ${error.message}`);
+      $('session-error').dataset.kind = 'frame';
+    } else {
+      log('!', error.message);
+      if (error.kind === 'snapshot') {
+        showError('session-error', error.message);
+        $('session-error').dataset.kind = 'refresh';
+      }
+    }
+  });
+  client.start();
+}
+
+async function start(token, demoUser) {
   if (!token) throw new Error('Paste a token first (npm run --silent token -- alice prints one).');
   const claims = decodeClaims(token);
   if (!claims.sub) throw new Error('That is not a token: expected three base64url parts, the output of npm run --silent token -- <user>.');
+  const snapshot = await checkToken(token);
   state.token = token;
-  state.me = claims.sub;
-  try {
-    await loadPresence();
-  } catch (error) {
-    state.token = null;
-    throw /\b401\b/.test(error.message) ? new Error(`${error.message}: the stack refused this token (expired, or minted for another stack).`) : error;
-  }
-  state.signedIn = true;
+  state.demoUser = demoUser || null;
+  // The user id is whichever claim the stack reads (USER_ID_CLAIM): the snapshot says which user this is.
+  state.me = (snapshot.userPresence && snapshot.userPresence.userId) || claims['cognito:username'] || claims.sub;
+  state.profiles = snapshot.userInfoMap || {};
   showError('signin-error', null);
   showError('session-error', null);
   $('signin').hidden = true;
   $('session').hidden = false;
-  connect();
+  $('me-name').textContent = `${displayName(state.me)} (${state.me})`;
+  avatarOf(state.me, $('me-avatar'));
+  if (snapshot.userPresence) renderSelf(snapshot.userPresence);
+  startClient();
 }
 
 function signOut() {
-  state.signedIn = false;
-  clearTimeout(state.reconnectTimer);
-  if (state.socket) state.socket.close(1000);
-  state.socket = null;
+  if (state.client) state.client.stop();
+  for (const unsubscribe of state.unsubscribe.splice(0)) unsubscribe();
+  state.client = null;
   state.token = null;
+  state.demoUser = null;
   $('session').hidden = true;
   $('signin').hidden = false;
   $('log').replaceChildren();
+  $('friends').replaceChildren();
+}
+
+function sendPage(url, title) {
+  if (!state.client) return;
+  const sent = state.client.setPage(url, title);
+  if (!sent && state.client.state !== 'open') {
+    showError('session-error', 'Not connected right now (reconnecting…): the page is sent once the connection is back.');
+    $('session-error').dataset.kind = 'frame';
+  }
 }
 
 // The local stack's configuration (WebSocket port, stage, demo users); the forms wait for it.
@@ -330,14 +320,15 @@ function init() {
     event.preventDefault();
     try {
       await ready;
+      const userId = $('user-select').value;
       const response = await fetch('/local/token', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ userId: $('user-select').value }),
+        body: JSON.stringify({ userId }),
       });
       if (!response.ok) throw new Error(`Sign-in failed: ${await errorText(response)}`);
       const { token } = await response.json();
-      await start(token);
+      await start(token, userId);
     } catch (error) {
       signInFailed(error);
     }
@@ -349,11 +340,16 @@ function init() {
   $('signout').addEventListener('click', signOut);
   $('update-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    send({ action: 'update-presence', url: $('update-url').value, title: $('update-title').value });
+    sendPage($('update-url').value, $('update-title').value);
   });
-  $('hide-page').addEventListener('click', () => send({ action: 'update-presence', url: '', title: '' }));
-  // Heartbeats move lastActiveAt without a push; refresh so "active N min ago" stays true.
-  setInterval(() => state.signedIn && refresh(), 30000);
+  $('hide-page').addEventListener('click', () => sendPage('', ''));
+  // With subscription levels on, the client asks for pages only while the list is on screen.
+  document.addEventListener('visibilitychange', () => state.client && state.client.setVisible(document.visibilityState !== 'hidden'));
+  // Heartbeats move lastActiveAt without a push; read the snapshot again so "active N min ago" stays true.
+  setInterval(async () => {
+    if (!state.client || state.client.state !== 'open') return;
+    if ((await state.client.refresh()) && $('session-error').dataset.kind === 'refresh') showError('session-error', null);
+  }, 30000);
 }
 
 init();

@@ -1,20 +1,30 @@
 /**
  * Local-only helpers on the REST port, outside the API (no template route claims these paths):
- * the try-it page from local/public/, its configuration, a demo sign-in that mints a token for a
+ * the try-it page from local/public/ and the reference client it runs on (packages/client/src,
+ * served as ES modules under /client/), its configuration, a demo sign-in that mints a token for a
  * known user, and the list of live WebSocket connections (`npm run connections`). None of this exists
  * in AWS; the sign-in only works for users in the local database.
  */
+import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { ConnectionSummary } from '../websocket/gateway';
 
 const PUBLIC_DIR = path.resolve(__dirname, '..', 'public');
+const CLIENT_DIR = path.resolve(__dirname, '..', '..', 'packages', 'client', 'src');
+const JAVASCRIPT = 'text/javascript; charset=utf-8';
 const STATIC: Record<string, { file: string; type: string }> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/index.html': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
-  '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+  '/': { file: path.join(PUBLIC_DIR, 'index.html'), type: 'text/html; charset=utf-8' },
+  '/index.html': { file: path.join(PUBLIC_DIR, 'index.html'), type: 'text/html; charset=utf-8' },
+  '/app.js': { file: path.join(PUBLIC_DIR, 'app.js'), type: JAVASCRIPT },
+  '/style.css': { file: path.join(PUBLIC_DIR, 'style.css'), type: 'text/css; charset=utf-8' },
+  // The client's modules, listed once at start-up: a request names one of them or nothing is served.
+  ...Object.fromEntries(
+    readdirSync(CLIENT_DIR)
+      .filter((name) => name.endsWith('.js'))
+      .map((name) => [`/client/${name}`, { file: path.join(CLIENT_DIR, name), type: JAVASCRIPT }]),
+  ),
 };
 
 export interface LocalUser {
@@ -56,7 +66,7 @@ export function localRoutes(options: LocalRoutesOptions) {
 
     const asset = STATIC[pathname];
     if (asset && (method === 'GET' || method === 'HEAD')) {
-      const content = await readFile(path.join(PUBLIC_DIR, asset.file));
+      const content = await readFile(asset.file);
       response.writeHead(200, { 'Content-Type': asset.type, 'Cache-Control': 'no-cache', 'Content-Length': String(content.length) });
       response.end(method === 'HEAD' ? undefined : content);
       return true;

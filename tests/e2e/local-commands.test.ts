@@ -66,6 +66,15 @@ async function logLine(pattern: RegExp): Promise<string> {
   }
 }
 
+/** Polls a condition (with timers, so the child's output keeps arriving) for up to 5 s. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`still waiting for ${what} after 5 s`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 const liveConnectionOf = async (userId: string) => {
   const connections = (await runTsx('local/cli/connections.ts', ['--json'], stack.cliEnv())).stdout;
   return (JSON.parse(connections) as Array<{ userId: string; connectionId: string }>).find((c) => c.userId === userId)!.connectionId;
@@ -112,13 +121,13 @@ describe('npm run ws', () => {
     alice.write('/quit');
     expect(await alice.exited).toBe(0);
     await bob.waitFor(/← alice went offline$/);
-    await logLine(new RegExp(`^\\[ws\\] \\$disconnect alice ${id} -> 200 OK; closed \\(1000, closed by the client\\) \\(\\d+ ms\\)$`));
+    await logLine(new RegExp(`^\\[ws\\] \\$disconnect alice ${id} -> 200 OK; closed \\(1000 client stopped, closed by the client\\) \\(\\d+ ms\\)$`));
     // Ctrl-C (SIGINT) closes cleanly too.
     bob.child.kill('SIGINT');
     expect(await bob.exited).toBe(0);
   });
 
-  it('says in one line when it cannot connect, and when the server closes the connection', async () => {
+  it('says in one line when it cannot connect; when the server closes the connection it says why and reconnects', async () => {
     const refused = await runTsx('local/cli/ws.ts', ['alice', '--stack', '1'], stack.cliEnv());
     expect({ code: refused.code, stderr: refused.stderr.trim() }).toEqual({
       code: 1,
@@ -129,10 +138,19 @@ describe('npm run ws', () => {
     expect(usage.stderr).toMatch(/^usage: npm run ws -- <userId>/);
 
     const dave = await wsClient('dave');
+    dave.write('/page https://en.wikipedia.org/wiki/Dave Dave - Wikipedia');
+    await dave.waitFor(/← you \(dave\) are on "Dave - Wikipedia"/);
     const connectionId = await liveConnectionOf('dave');
     expect(await deleteConnection(stack.app.urls.managementApi, connectionId)).toBe('sent');
-    await dave.waitFor(/· connection closed by the server: 1000 Connection deleted — the server deleted the connection/);
-    expect(await dave.exited).toBe(1);
+    await dave.waitFor(
+      /· connection closed by the server: 1000 Connection deleted — the server deleted the connection \(.*\); reconnecting in \d+\.\d s$/,
+    );
+    await dave.waitFor(/· reconnected as dave; friends read again \(1\)$/);
+    // The page went out again on the new connection (dave had gone offline, so the server forgot it).
+    await until(() => dave.lines(/→ \{"action":"update-presence","url":"https:\/\/en\.wikipedia\.org\/wiki\/Dave"/).length === 2, 'the page sent again');
+    expect(await liveConnectionOf('dave')).not.toBe(connectionId);
+    dave.write('/quit');
+    expect(await dave.exited).toBe(0);
     await logLine(
       new RegExp(
         `^\\[ws\\] \\$disconnect dave ${escapeRegExp(connectionId)} -> 200 OK; closed \\(1000 Connection deleted, closed by a function through the management API \\(DeleteConnection\\)\\)`,

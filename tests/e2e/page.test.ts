@@ -1,9 +1,10 @@
 /**
  * The try-it page at http://localhost:<port>/ in headless Chromium (Debian's `chromium`, driven by
- * playwright-core): demo sign-in, friends with avatars, online dots, current page and "active N min
- * ago", updated live over the WebSocket; "page hidden" explained by the sharing rule; errors shown
- * inline (never a dialog); a message log that wraps; and after the server drops the connection or
- * Redis loses its data, a reconnect followed by a fresh GET /presence snapshot.
+ * playwright-core), running on the reference client (@presence-api/client, loaded as ES modules from
+ * /client/): demo sign-in, friends with avatars, online dots, current page and "active N min ago",
+ * updated live over the WebSocket; "page hidden" explained by the sharing rule; errors shown inline
+ * (never a dialog); a message log that wraps; and after the gateway drops every socket, the server
+ * deletes the connection or Redis loses its data, a reconnect followed by a fresh GET /presence snapshot.
  * Screenshots go to .local/screenshots/ (git-ignored).
  * Skipped, with the reason printed, only when /usr/bin/chromium is absent.
  */
@@ -84,17 +85,35 @@ const friendRow = (page: Page, userId: string) => page.locator(`li.friend[data-u
 const ws = () => `ws://127.0.0.1:${app.ports.websocket}`;
 const connectAs = (userId: string) => TestClient.connect(`${ws()}?Authorization=${app.mintToken(userId)}`);
 
-/** A new tab that fails the test on a dialog (errors must be inline) or a page error. */
-async function openPage(): Promise<{ page: Page; problems: string[] }> {
+/** A new tab that fails the test on a dialog (errors must be inline), a page error or a script that did not load. */
+async function openPage(): Promise<{ page: Page; problems: string[]; scripts: string[] }> {
   const page = await context!.newPage();
   const problems: string[] = [];
+  const scripts: string[] = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('dialog', (dialog) => {
     problems.push(`dialog: ${dialog.message()}`);
     void dialog.dismiss();
   });
+  page.on('response', (response) => {
+    const { pathname } = new URL(response.url());
+    if (!pathname.endsWith('.js')) return;
+    if (response.status() !== 200) problems.push(`${pathname} answered ${response.status()}`);
+    scripts.push(pathname);
+  });
   await page.goto(`http://localhost:${app.ports.rest}/`);
-  return { page, problems };
+  return { page, problems, scripts };
+}
+
+/** Every text #socket-status shows from now on, however briefly (a reconnect can take a few ms). */
+async function recordStatuses(page: Page): Promise<() => Promise<string[]>> {
+  // Browser code, as text: the tests' TypeScript has no DOM types.
+  await page.evaluate(`(() => {
+    const seen = (window.statuses = []);
+    const status = document.getElementById('socket-status');
+    new MutationObserver(() => seen.push(status.textContent)).observe(status, { childList: true, characterData: true, subtree: true });
+  })()`);
+  return () => page.evaluate<string[]>('window.statuses.splice(0)');
 }
 
 async function signInAs(page: Page, userId: string): Promise<void> {
@@ -128,8 +147,10 @@ async function liveConnections(): Promise<ConnectionSummary[]> {
 }
 
 browserIt('shows friends live: avatars, online dots, current page and activity, hidden pages explained', async () => {
-  const { page, problems } = await openPage();
+  const { page, problems, scripts } = await openPage();
   await signInAs(page, 'alice');
+  // The page runs on the reference client, loaded from the repository as ES modules, no bundler.
+  expect(scripts).toEqual(expect.arrayContaining(['/app.js', '/client/index.js', '/client/client.js', '/client/connection.js']));
   await expectText(friendRow(page, 'bob'), 'offline');
   // Initials on a coloured circle, for the user and every friend.
   expect(await page.locator('#me-avatar').textContent()).toBe('AL');
@@ -201,14 +222,19 @@ browserIt('shows errors inline, never in a dialog, and wraps long lines in the m
   expect(await page.locator('#session').isHidden()).toBe(true);
   await screenshot(page, 'page-signin-error.png');
 
-  // An update the server refuses (url too long): its error frame appears in the session card.
+  // An update the client will not send (its frame is over API Gateway's 32 KB): said in the session card.
   await page.fill('#token-input', app.mintToken('alice'));
   await page.click('#token-signin button[type="submit"]');
   await page.locator('#socket-status', { hasText: 'live' }).waitFor({ timeout: 10_000 });
   expect(await page.locator('#signin-error').isHidden()).toBe(true);
+  await page.fill('#update-title', 'T'.repeat(40_000));
+  await page.click('#update-form button[type="submit"]');
+  await expectText(page.locator('#session-error'), 'Not sent: update-presence not sent: its frame is 40');
+  await expectText(page.locator('#session-error'), 'over the 32768 API Gateway accepts');
+  // A 2.5 KB url goes out (the server stores it shortened).
+  await page.fill('#update-title', 'Long');
   await page.fill('#update-url', `https://en.wikipedia.org/wiki/${'Long_'.repeat(500)}`);
   await page.click('#update-form button[type="submit"]');
-  await expectText(page.locator('#session-error'), 'The server answered: "url" is longer than 2048 characters');
 
   // The log holds the 2.5 KB frame it sent: wrapped inside the card, no horizontal scrolling.
   await page.click('.log summary');
@@ -221,30 +247,43 @@ browserIt('shows errors inline, never in a dialog, and wraps long lines in the m
   expect(problems).toEqual([]);
 });
 
-browserIt('reconnects when the server closes the socket, then refreshes the snapshot with GET /presence', async () => {
+browserIt('reconnects when the gateway or the server closes the socket, then refreshes the snapshot with GET /presence', async () => {
   const { page, problems } = await openPage();
   const snapshots: string[] = [];
   page.on('request', (request) => {
     if (new URL(request.url()).pathname === '/presence') snapshots.push(request.url());
   });
   await signInAs(page, 'alice');
-  const bob = await connectAs('bob');
+  const statuses = await recordStatuses(page);
+  let bob = await connectAs('bob');
   try {
     bob.send({ action: 'update-presence', url: 'https://github.com/aws/aws-sam-cli', title: 'aws-sam-cli' });
     const bobRow = friendRow(page, 'bob');
     await expectText(bobRow, 'aws-sam-cli');
 
-    // 1. The server closes the connection (DeleteConnection): the page connects again and re-reads.
+    // 1. The gateway drops every socket (1001): the page connects again and re-reads.
+    const [dropped] = (await liveConnections()).filter((connection) => connection.userId === 'alice');
+    const beforeDrop = snapshots.length;
+    expect(app.dropConnections()).toBe(2);
+    await until(() => snapshots.length > beforeDrop, 'a GET /presence after the reconnect');
+    await page.locator('#socket-status', { hasText: 'live' }).waitFor({ timeout: 10_000 });
+    expect(await statuses()).toEqual(expect.arrayContaining(['disconnected (1001), reconnecting…', 'live']));
+    expect((await liveConnections()).map((connection) => connection.connectionId)).not.toContain(dropped!.connectionId);
+    bob = await connectAs('bob');
+    bob.send({ action: 'update-presence', url: 'https://github.com/aws/aws-sam-cli', title: 'aws-sam-cli' });
+    await bobRow.locator('.dot.online').waitFor({ timeout: 10_000 });
+
+    // 2. The server closes the connection (DeleteConnection): the page connects again and re-reads.
     const [pageConnection] = (await liveConnections()).filter((connection) => connection.userId === 'alice');
     const before = snapshots.length;
     expect(await deleteConnection(app.urls.managementApi, pageConnection!.connectionId)).toBe('sent');
-    await page.locator('#socket-status', { hasText: 'reconnecting' }).waitFor({ timeout: 5000 });
-    await page.locator('#socket-status', { hasText: 'live' }).waitFor({ timeout: 10_000 });
     await until(() => snapshots.length > before, 'a GET /presence after the reconnect');
+    await page.locator('#socket-status', { hasText: 'live' }).waitFor({ timeout: 10_000 });
+    expect(await statuses()).toEqual(expect.arrayContaining(['disconnected (1000), reconnecting…', 'live']));
     const reconnected = (await liveConnections()).filter((connection) => connection.userId === 'alice');
     expect(reconnected.map((connection) => connection.connectionId)).not.toContain(pageConnection!.connectionId);
 
-    // 2. Redis loses its data: the page's next message meets an unknown connection, the server
+    // 3. Redis loses its data: the page's next message meets an unknown connection, the server
     // answers "reconnect", and the fresh snapshot shows what Redis knows now: bob is offline
     // (no presence-timeout was ever pushed for him).
     const redis = new Redis(redisUrl());

@@ -8,12 +8,14 @@ import type { DeleteExplainer } from '../../local/websocket/gateway';
 
 describe('ws client input', () => {
   it.each([
-    [
-      '/page https://en.wikipedia.org/wiki/Alice Alice - Wikipedia',
-      '{"action":"update-presence","url":"https://en.wikipedia.org/wiki/Alice","title":"Alice - Wikipedia"}',
-    ],
-    ['/page https://example.com', '{"action":"update-presence","url":"https://example.com","title":""}'],
-    ['/hide', '{"action":"update-presence","url":"","title":""}'],
+    ['/page https://en.wikipedia.org/wiki/Alice Alice - Wikipedia', 'https://en.wikipedia.org/wiki/Alice', 'Alice - Wikipedia'],
+    ['/page https://example.com', 'https://example.com', ''],
+    ['/hide', '', ''],
+  ])('%s is a page for the client to share (and send again after a reconnect)', (line, url, title) => {
+    expect(parseInput(line)).toEqual({ kind: 'page', url, title });
+  });
+
+  it.each([
     ['/heartbeat', '{"action":"heartbeat"}'],
     ['  /HEARTBEAT  ', '{"action":"heartbeat"}'],
     ['/raw not json at all', 'not json at all'],
@@ -72,6 +74,13 @@ describe('ws client output', () => {
     );
     expect(describeFrame('{"message":"Forbidden","connectionId":"x"}', 'alice')).toBe('{"message":"Forbidden","connectionId":"x"}');
     expect(describeFrame('plain text', 'alice')).toBe('(not JSON) plain text');
+  });
+
+  it('describes the subscription answers and presence snapshots of newer servers', () => {
+    expect(describeFrame('{"type":"subscribed","level":"status"}', 'alice')).toBe('subscribed: status');
+    expect(describeFrame('{"type":"presence-snapshot","snapshotId":"s","part":1,"parts":2,"presenceArr":[{"userId":"bob"}]}', 'alice')).toBe(
+      'presence snapshot, part 1 of 2: 1 friend',
+    );
   });
 
   it('explains why the server closed the connection', () => {
