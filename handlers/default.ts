@@ -1,10 +1,14 @@
 import { BadRequestError } from '../layers/core/errors';
 import { connectionUser } from '../layers/core/http/identity';
 import { websocketHandler } from '../layers/core/lambda/build';
-import { getRuntime } from '../layers/core/runtime';
+import { containerConfig } from '../layers/core/runtime/config';
+import { gatewayOnFirstUse } from '../layers/core/runtime/push-on-first-use';
+import { containerRedis } from '../layers/core/runtime/redis';
+import { presenceService } from '../layers/core/runtime/service';
 import { parseFrame } from '../layers/core/validation';
 
-const runtime = getRuntime({ push: true });
+// Redis and the error frame: the @connections client loads on the first one (unknown frames are rare).
+const service = presenceService(containerConfig(), { store: containerRedis().store, gateway: gatewayOnFirstUse() });
 
 const KNOWN_ACTIONS = ['heartbeat', 'update-presence'];
 
@@ -13,9 +17,9 @@ const KNOWN_ACTIONS = ['heartbeat', 'update-presence'];
  * count against the connection's budget like any message, and over it they are not answered.
  */
 export const handler = websocketHandler(
-  runtime,
+  service,
   async (event) => {
-    const verdict = await runtime.service.countMessage(connectionUser(event), event.requestContext.connectionId);
+    const verdict = await service.countMessage(connectionUser(event), event.requestContext.connectionId);
     if (verdict !== 'ok') return { statusCode: 429 };
     const frame = parseFrame(event.body);
     const action = typeof frame.action === 'string' ? frame.action.slice(0, 64) : undefined;

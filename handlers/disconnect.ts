@@ -1,12 +1,20 @@
 import { connectionUser } from '../layers/core/http/identity';
 import { websocketHandler } from '../layers/core/lambda/build';
-import { getRuntime } from '../layers/core/runtime';
+import { containerConfig } from '../layers/core/runtime/config';
+import { containerPostgres } from '../layers/core/runtime/postgres';
+import { gatewayOnFirstUse } from '../layers/core/runtime/push-on-first-use';
+import { containerRedis } from '../layers/core/runtime/redis';
+import { presenceService } from '../layers/core/runtime/service';
 
-const runtime = getRuntime({ push: true });
+const service = presenceService(containerConfig(), {
+  store: containerRedis().store,
+  directory: containerPostgres().directory,
+  gateway: gatewayOnFirstUse(),
+});
 
 /** $disconnect: drop the connection; friends hear presence-timeout only when it was the user's last. */
-export const handler = websocketHandler(runtime, async (event, log) => {
-  const { wentOffline, sent } = await runtime.service.disconnect(connectionUser(event), event.requestContext.connectionId);
+export const handler = websocketHandler(service, async (event, log) => {
+  const { wentOffline, sent } = await service.disconnect(connectionUser(event), event.requestContext.connectionId);
   Object.assign(log, { wentOffline, pushes: sent });
   return { statusCode: 200 };
 });

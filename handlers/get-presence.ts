@@ -1,12 +1,16 @@
 import { restUser } from '../layers/core/http/identity';
 import { jsonResponse } from '../layers/core/http/responses';
 import { restHandler } from '../layers/core/lambda/build';
-import { getRuntime } from '../layers/core/runtime';
+import { containerConfig } from '../layers/core/runtime/config';
+import { containerPostgres } from '../layers/core/runtime/postgres';
+import { containerRedis } from '../layers/core/runtime/redis';
+import { presenceService } from '../layers/core/runtime/service';
 
-const runtime = getRuntime();
+const config = containerConfig();
+const service = presenceService(config, { store: containerRedis().store, directory: containerPostgres().directory });
 
 /** GET /presence: the caller's presence, every accepted friend's, and their profiles. */
-export const handler = restHandler(runtime, async (event) => {
-  const snapshot = await runtime.service.snapshot(restUser(event, runtime.config.userIdClaim));
-  return jsonResponse(200, snapshot, runtime.config.corsOrigin);
+export const handler = restHandler(config, async (event) => {
+  const snapshot = await service.snapshot(restUser(event, config.userIdClaim));
+  return jsonResponse(200, snapshot, config.corsOrigin);
 });

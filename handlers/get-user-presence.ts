@@ -1,15 +1,19 @@
 import { restUser } from '../layers/core/http/identity';
 import { jsonResponse } from '../layers/core/http/responses';
 import { restHandler } from '../layers/core/lambda/build';
-import { getRuntime } from '../layers/core/runtime';
+import { containerConfig } from '../layers/core/runtime/config';
+import { containerPostgres } from '../layers/core/runtime/postgres';
+import { containerRedis } from '../layers/core/runtime/redis';
+import { presenceService } from '../layers/core/runtime/service';
 import { parseUserIdParameter } from '../layers/core/validation';
 
-const runtime = getRuntime();
+const config = containerConfig();
+const service = presenceService(config, { store: containerRedis().store, directory: containerPostgres().directory });
 
 /** GET /presence/{userId}: the target's current page, null when offline; 403 unless self or friend. */
-export const handler = restHandler(runtime, async (event) => {
-  const callerId = restUser(event, runtime.config.userIdClaim);
+export const handler = restHandler(config, async (event) => {
+  const callerId = restUser(event, config.userIdClaim);
   const targetId = parseUserIdParameter(event.pathParameters?.userId);
-  const page = await runtime.service.pageOf(callerId, targetId);
-  return jsonResponse(200, page, runtime.config.corsOrigin);
+  const page = await service.pageOf(callerId, targetId);
+  return jsonResponse(200, page, config.corsOrigin);
 });

@@ -1,14 +1,18 @@
 import { connectionUser } from '../layers/core/http/identity';
 import { websocketHandler } from '../layers/core/lambda/build';
-import { getRuntime } from '../layers/core/runtime';
+import { containerConfig } from '../layers/core/runtime/config';
+import { gatewayOnFirstUse } from '../layers/core/runtime/push-on-first-use';
+import { containerRedis } from '../layers/core/runtime/redis';
+import { presenceService } from '../layers/core/runtime/service';
 
-const runtime = getRuntime({ push: true });
+// Redis only: the @connections client loads for the rare error frame or stale connection's close.
+const service = presenceService(containerConfig(), { store: containerRedis().store, gateway: gatewayOnFirstUse() });
 
 /** heartbeat: one atomic Redis call refreshing the user's last activity (bounded by the Redis timeouts). */
 export const handler = websocketHandler(
-  runtime,
+  service,
   async (event) => {
-    await runtime.service.heartbeat(connectionUser(event), event.requestContext.connectionId);
+    await service.heartbeat(connectionUser(event), event.requestContext.connectionId);
     return { statusCode: 200 };
   },
   { bounded: true },

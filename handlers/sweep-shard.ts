@@ -1,9 +1,18 @@
 import { taskHandler } from '../layers/core/lambda/build';
-import { getRuntime } from '../layers/core/runtime';
+import { containerConfig } from '../layers/core/runtime/config';
+import { containerPostgres } from '../layers/core/runtime/postgres';
+import { gatewayOnFirstUse } from '../layers/core/runtime/push-on-first-use';
+import { containerRedis } from '../layers/core/runtime/redis';
+import { timeoutSweeper } from '../layers/core/runtime/service';
 import type { SweepBatchResult } from '../layers/core/timeout-sweeper';
 import { parseSweepTask } from '../layers/core/validation';
 
-const runtime = getRuntime({ push: true });
+const config = containerConfig();
+const sweeper = timeoutSweeper(config, {
+  store: containerRedis().store,
+  directory: containerPostgres().directory,
+  gateway: gatewayOnFirstUse(),
+});
 
 /** The task's input: the shard, the state machine's batch size, and when the execution started. */
 export interface SweepShardInput {
@@ -25,12 +34,12 @@ export const handler = taskHandler<SweepShardInput, SweepShardOutput>(
   'sweep batch',
   (fields) => Number(fields.timedOut) > 0 || Number(fields.flushed) > 0,
   async (event, log) => {
-    const task = parseSweepTask(event, runtime.sweeper.shardCount);
-    const { result, timedOutUsers } = await runtime.sweeper.runTask(task);
+    const task = parseSweepTask(event, sweeper.shardCount);
+    const { result, timedOutUsers } = await sweeper.runTask(task);
     if (timedOutUsers.length > 0) {
       Object.assign(log, {
         timedOutUsers: timedOutUsers.slice(0, LOGGED_USERS),
-        why: `no heartbeat or update for ${runtime.config.presence.timeoutMs / 1000} s`,
+        why: `no heartbeat or update for ${config.presence.timeoutMs / 1000} s`,
       });
     }
     return { ...result, startedAt: new Date(task.startedAt).toISOString() };

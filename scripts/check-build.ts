@@ -13,13 +13,53 @@
  * - Each built layer lists exactly the root package.json's dependencies (the one list of runtime versions)
  *   and has each installed at the pinned version.
  * - Every local CodeUri/ContentUri/DefinitionUri of the built template resolves from the build directory.
+ * - Each function loads only what it uses (FUNCTION_PACKAGES): every package its bundle requires is on its
+ *   list, and loading the bundle in a fresh Node process with the layer (as Lambda's init does) loads
+ *   none of the layer's packages that it may load only on first use.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { bundledPackages, exportsName, requiredPackages, type SourceMap } from './bundle-inspection';
+import { bundledPackages, exportsName, loadInFreshProcess, requiredPackages, type SourceMap } from './bundle-inspection';
 import { loadTemplate, type CfnTemplate, type CfnValue } from '../local/template/cfn-yaml';
 
 export const REPO_ROOT = resolve(__dirname, '..');
+
+/** The layer's packages by what needs them. */
+const HANDLER = ['@middy/core', '@aws-lambda-powertools/logger', '@aws-lambda-powertools/metrics'];
+/** X-Ray, loaded only when the stack turns tracing on (layers/core/lambda/tracing.ts). */
+const TRACING = ['@aws-lambda-powertools/tracer'];
+const TOKENS = ['aws-jwt-verify'];
+/** The store, and the presence rules' hostname parsing (layers/core/privacy.ts). */
+const PRESENCE = ['ioredis', 'tldts'];
+const POSTGRES = ['pg', 'lru-cache'];
+/** The database password, read when the pool first connects, and only with PG_PASSWORD_SECRET_ARN set. */
+const SECRET = ['@aws-sdk/client-secrets-manager'];
+/** The @connections client, loaded on a container's first push (layers/core/runtime/push-on-first-use.ts). */
+const PUSH = ['undici', '@aws-sdk/credential-provider-node'];
+
+/** What a function may load from the layer: at its start (init), and only on first use. */
+export interface PackagePolicy {
+  atStart: readonly string[];
+  onFirstUse: readonly string[];
+}
+
+/** Every function's packages; a function of the template missing here fails the check. */
+export const FUNCTION_PACKAGES: Readonly<Record<string, PackagePolicy>> = {
+  AuthorizerFunction: { atStart: [...HANDLER, ...TOKENS], onFirstUse: TRACING },
+  HeartbeatFunction: { atStart: [...HANDLER, ...PRESENCE], onFirstUse: [...TRACING, ...PUSH] },
+  DefaultFunction: { atStart: [...HANDLER, ...PRESENCE], onFirstUse: [...TRACING, ...PUSH] },
+  ConnectFunction: { atStart: [...HANDLER, ...PRESENCE, ...POSTGRES], onFirstUse: [...TRACING, ...SECRET, ...PUSH] },
+  DisconnectFunction: { atStart: [...HANDLER, ...PRESENCE, ...POSTGRES], onFirstUse: [...TRACING, ...SECRET, ...PUSH] },
+  UpdatePresenceFunction: { atStart: [...HANDLER, ...PRESENCE, ...POSTGRES], onFirstUse: [...TRACING, ...SECRET, ...PUSH] },
+  SweepShardFunction: { atStart: [...HANDLER, ...PRESENCE, ...POSTGRES], onFirstUse: [...TRACING, ...SECRET, ...PUSH] },
+  GetPresenceFunction: { atStart: [...HANDLER, ...PRESENCE, ...POSTGRES], onFirstUse: [...TRACING, ...SECRET] },
+  GetUserPresenceFunction: { atStart: [...HANDLER, ...PRESENCE, ...POSTGRES], onFirstUse: [...TRACING, ...SECRET] },
+};
+
+/** What the tracer-less template default loads on first use (the cold-start proxy's second figure). */
+export function firstUsePackages(logicalId: string): string[] {
+  return (FUNCTION_PACKAGES[logicalId]?.onFirstUse ?? []).filter((name) => !TRACING.includes(name));
+}
 
 export interface FunctionReport {
   logicalId: string;
@@ -29,13 +69,20 @@ export interface FunctionReport {
   bundleBytes: number;
   mapBytes: number;
   bundled: string[];
+  /** Every package the bundle may require, at start or on first use. */
   required: string[];
+  /** The layer's packages that loading the bundle loaded (when the check loads bundles). */
+  loadedAtStart?: string[];
+  /** The node_modules of the function's layers, relative to the build directory. */
+  layerModules: string[];
 }
 
 export interface LayerReport {
   logicalId: string;
   /** nodejs/node_modules relative to the build directory. */
   modulesDir: string;
+  /** The packages its nodejs/package.json lists. */
+  dependencies: string[];
   packages: number;
   bytes: number;
 }
@@ -54,6 +101,8 @@ export interface CheckOptions {
   forbid?: string[];
   /** The dependencies every layer must list, exactly (the CLI passes the root package.json's). */
   runtimeDependencies?: Record<string, string>;
+  /** Each function's allowed packages (the CLI passes FUNCTION_PACKAGES): bundles are then loaded to check them. */
+  packages?: Readonly<Record<string, PackagePolicy>>;
 }
 
 type Props = Record<string, CfnValue>;
@@ -153,7 +202,13 @@ function checkLayer(
       problems.push(`${logicalId}: ${name} is ${version}, package.json pins ${wanted}`);
   }
   const stats = treeStats(modulesDir);
-  return { logicalId, modulesDir: relative(buildDir, modulesDir), packages: installedPackages(modulesDir).length, bytes: stats.bytes };
+  return {
+    logicalId,
+    modulesDir: relative(buildDir, modulesDir),
+    dependencies: Object.keys(manifest.dependencies ?? {}).sort(),
+    packages: installedPackages(modulesDir).length,
+    bytes: stats.bytes,
+  };
 }
 
 function listOf(value: CfnValue | undefined): CfnValue[] {
@@ -172,7 +227,7 @@ function checkFunction(
   template: CfnTemplate,
   logicalId: string,
   layers: Map<string, LayerReport>,
-  forbid: string[],
+  options: CheckOptions,
   problems: string[],
 ): FunctionReport {
   const globals = record(template.Globals?.Function);
@@ -180,7 +235,7 @@ function checkFunction(
   // SAM Globals: a function's own scalar values win; lists such as Layers are added to the global ones.
   const properties: Props = { ...globals, ...own, Layers: [...listOf(globals.Layers), ...listOf(own.Layers)] };
   const handler = typeof properties.Handler === 'string' ? properties.Handler : '';
-  const report: FunctionReport = { logicalId, handler, bundleBytes: 0, mapBytes: 0, bundled: [], required: [] };
+  const report: FunctionReport = { logicalId, handler, bundleBytes: 0, mapBytes: 0, bundled: [], required: [], layerModules: [] };
   const codeDir = builtDir(buildDir, properties.CodeUri, `${logicalId}.CodeUri`, problems);
   if (!codeDir) return report;
   const candidates = handlerCandidates(codeDir, handler);
@@ -216,12 +271,15 @@ function checkFunction(
 
   const layerIds = layerRefs(properties.Layers);
   const available = new Set<string>();
+  const dependencies = new Set<string>();
   for (const id of layerIds) {
     const layer = layers.get(id);
     if (!layer) {
       problems.push(`${logicalId}: layer ${id} is not a built AWS::Serverless::LayerVersion of this template`);
       continue;
     }
+    report.layerModules.push(layer.modulesDir);
+    for (const name of layer.dependencies) dependencies.add(name);
     for (const name of installedPackages(join(buildDir, layer.modulesDir))) available.add(name);
   }
   const missing = report.required.filter((name) => !available.has(name));
@@ -230,10 +288,54 @@ function checkFunction(
       `${logicalId}: requires ${missing.join(', ')}, which no layer of the function installs (${layerIds.join(', ') || 'no layers'})`,
     );
   }
-  for (const name of forbid) {
+  for (const name of options.forbid ?? []) {
     if (report.bundled.includes(name) || report.required.includes(name)) problems.push(`${logicalId}: uses forbidden package ${name}`);
   }
+  if (options.packages) checkPackages(buildDir, report, options.packages[logicalId], dependencies, problems);
   return report;
+}
+
+const listed = (names: readonly string[]): string => names.join(', ') || 'none';
+
+/**
+ * Holds a function to its package list: what its bundle requires anywhere must be on the list, and what
+ * loading it loads of the layer's dependencies (directly or through another package) must be allowed at
+ * start. A package required inside a function body (a lazy `require`) shows in the bundle's text but not
+ * in the load, which is how "on first use" is told from "at start".
+ */
+function checkPackages(
+  buildDir: string,
+  report: FunctionReport,
+  policy: PackagePolicy | undefined,
+  dependencies: ReadonlySet<string>,
+  problems: string[],
+): void {
+  const { logicalId } = report;
+  if (!policy) {
+    problems.push(`${logicalId}: has no package list (FUNCTION_PACKAGES in scripts/check-build.ts)`);
+    return;
+  }
+  const allowed = new Set([...policy.atStart, ...policy.onFirstUse]);
+  const unlisted = report.required.filter((required) => !allowed.has(required));
+  for (const name of unlisted) problems.push(`${logicalId}: requires ${name}, which is on none of its lists (FUNCTION_PACKAGES)`);
+  if (!report.handlerFile || report.layerModules.length === 0) return;
+  try {
+    const load = loadInFreshProcess(
+      { bundle: join(buildDir, report.handlerFile) },
+      report.layerModules.map((dir) => join(buildDir, dir)),
+    );
+    report.loadedAtStart = load.packages.filter((name) => dependencies.has(name));
+  } catch (error) {
+    problems.push(`${logicalId}: ${error instanceof Error ? error.message : String(error)}`);
+    return;
+  }
+  for (const name of report.loadedAtStart.filter((loaded) => !policy.atStart.includes(loaded) && !unlisted.includes(loaded))) {
+    problems.push(
+      policy.onFirstUse.includes(name)
+        ? `${logicalId}: loads ${name} at start; it may load it only on first use`
+        : `${logicalId}: loads ${name} at start (through another package), which is on none of its lists (FUNCTION_PACKAGES)`,
+    );
+  }
 }
 
 /** Every local artifact path the built template names (CodeUri, ContentUri, DefinitionUri) must exist. */
@@ -278,7 +380,7 @@ export function checkBuild(buildDir: string, options: CheckOptions = {}): BuildR
     }
   }
   for (const id of ofType('AWS::Serverless::Function')) {
-    report.functions.push(checkFunction(dir, template, id, layers, options.forbid ?? [], problems));
+    report.functions.push(checkFunction(dir, template, id, layers, options, problems));
   }
   if (report.functions.length === 0) problems.push('the built template has no AWS::Serverless::Function');
   checkArtifactPaths(dir, template, problems);
@@ -291,14 +393,21 @@ function kib(bytes: number): string {
 
 /** The size table printed after every build check. */
 export function formatReport(report: BuildReport): string {
-  const header = ['function', 'handler file', 'bundle', 'source map', 'packages from the layer'];
-  const rows = report.functions.map((fn) => [
-    fn.logicalId,
-    fn.handlerFile ?? '-',
-    kib(fn.bundleBytes),
-    kib(fn.mapBytes),
-    fn.required.join(', '),
-  ]);
+  const loaded = report.functions.some((fn) => fn.loadedAtStart);
+  const header = [
+    'function',
+    'handler file',
+    'bundle',
+    'source map',
+    loaded ? 'packages from the layer: at start | on first use' : 'packages from the layer',
+  ];
+  const rows = report.functions.map((fn) => {
+    const atStart = fn.loadedAtStart;
+    const packages = atStart
+      ? `${listed(atStart)} | ${listed(fn.required.filter((name) => !atStart.includes(name)))}`
+      : fn.required.join(', ');
+    return [fn.logicalId, fn.handlerFile ?? '-', kib(fn.bundleBytes), kib(fn.mapBytes), packages];
+  });
   const widths = header.map((title, col) => Math.max(title.length, ...rows.map((row) => row[col]?.length ?? 0)));
   const line = (cells: string[]) =>
     cells
@@ -346,6 +455,7 @@ function main(): void {
       sourceTemplatePath: join(REPO_ROOT, 'template.yaml'),
       forbid: args.forbid,
       runtimeDependencies: root.dependencies ?? {},
+      packages: FUNCTION_PACKAGES,
     });
     if (report.functions.length > 0) console.log(formatReport(report));
     if (report.problems.length > 0) {

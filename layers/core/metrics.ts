@@ -34,23 +34,12 @@ export const Metric = {
 } as const;
 export type MetricName = (typeof Metric)[keyof typeof Metric];
 
-/**
- * Whether anything was recorded since the last publish. Checked instead of asking Powertools, which
- * costs an environment lookup per call: most invocations (heartbeats) record nothing.
- */
-let recorded = false;
-
-function record(name: MetricName, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): void {
-  metrics.addMetric(name, unit, value);
-  recorded = true;
-}
-
 export function count(name: MetricName, value = 1): void {
-  if (value > 0) record(name, MetricUnit.Count, value);
+  if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
 }
 
 export function milliseconds(name: MetricName, value: number): void {
-  record(name, MetricUnit.Milliseconds, value);
+  metrics.addMetric(name, MetricUnit.Milliseconds, value);
 }
 
 /** A count with one extra dimension (a refusal's reason, a failing dependency), emitted at once as its own EMF line. */
@@ -62,12 +51,10 @@ export function countBy(name: MetricName, dimension: string, value: string): voi
 
 /** A level (not a count) at the end of the invocation, e.g. a backlog. */
 export function gauge(name: MetricName, value: number): void {
-  record(name, MetricUnit.Count, value);
+  metrics.addMetric(name, MetricUnit.Count, value);
 }
 
-/** Publishes what the invocation recorded, if anything. */
+/** Publishes what the invocation recorded; one that recorded nothing (most heartbeats) prints nothing. */
 export function publishMetrics(): void {
-  if (!recorded) return;
-  recorded = false;
   if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
 }

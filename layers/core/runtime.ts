@@ -1,15 +1,22 @@
-import { ConfigError, loadConfig, type Config } from './config';
-import { PostgresFriendDirectory } from './db/friend-directory';
-import { createPool, type BoundedPool } from './db/pool';
-import { KeySpace } from './keys';
-import { PresenceService } from './presence-service';
+import { loadConfig, type Config } from './config';
+import type { BoundedPool } from './db/pool';
 import type { ConnectionGateway } from './ports/connection-gateway';
-import { ApiGatewayConnectionGateway } from './push/connection-gateway';
-import { createRedisClient, type RedisClient } from './redis/client';
-import { RedisPresenceStore } from './redis/presence-store';
-import { TimeoutSweeper } from './timeout-sweeper';
+import type { PresenceService } from './presence-service';
+import type { RedisClient } from './redis/client';
+import type { RedisPresenceStore } from './redis/presence-store';
+import { containerConfig, managementEndpointOf } from './runtime/config';
+import { closeContainer } from './runtime/container';
+import { containerPostgres, createPostgresParts, type PostgresParts } from './runtime/postgres';
+import { containerGateway, createConnectionGateway } from './runtime/push';
+import { containerRedis, createRedisParts, type RedisParts } from './runtime/redis';
+import { presenceService, timeoutSweeper } from './runtime/service';
+import type { TimeoutSweeper } from './timeout-sweeper';
 
-/** Every client a function needs, created once per container and reused across invocations. */
+/**
+ * Every client and the whole core at once, for what is not a deployed function: the local runtime, the
+ * benchmark, `npm run sweep`, tests. A handler composes only the parts it uses, from ./runtime/, so that
+ * its bundle loads nothing else.
+ */
 export interface Runtime {
   config: Config;
   redis: RedisClient;
@@ -20,82 +27,66 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/**
- * How long one fan-out may hold a user's push lease: longer than any function's timeout, so a lease is
- * only ever taken over from an invocation that died; the sweep then sends what it was sending.
- */
-const PUSH_LEASE_MS = 15_000;
-
-/** Functions that never push (authorizer, REST) may run without the management endpoint. */
-const pushDisabled: ConnectionGateway = {
-  post: () => Promise.reject(new ConfigError('WEBSOCKET_MANAGEMENT_ENDPOINT is not set')),
-  close: () => Promise.reject(new ConfigError('WEBSOCKET_MANAGEMENT_ENDPOINT is not set')),
-};
-
 export interface RuntimeOptions {
-  /** Fail at init when the function pushes but has no management endpoint. */
+  /** Fail when there is no management endpoint (and no injected gateway). */
   push?: boolean;
   env?: Record<string, string | undefined>;
   gateway?: ConnectionGateway;
 }
 
-export function createRuntime(options: RuntimeOptions = {}): Runtime {
-  const config = loadConfig(options.env ?? process.env);
-  if (options.push && !config.managementEndpoint && !options.gateway) {
-    throw new ConfigError('WEBSOCKET_MANAGEMENT_ENDPOINT must be set for functions that push to connections');
-  }
-  const { presence } = config;
-  const redis = createRedisClient(config.redis);
-  const pool = createPool(config.postgres, presence.retryAfterSeconds * 1000, config.awsRegion);
-  const keys = new KeySpace(config.redis.keyPrefix, presence.statusShards);
-  const store = new RedisPresenceStore(redis, keys, {
-    connectionMaxAgeMs: presence.connectionMaxAgeMs,
-    lastSeenRetentionMs: presence.lastSeenRetentionMs,
-    pageTtlMs: presence.connectionMaxAgeMs + presence.timeoutMs,
-    limits: presence.limits,
-    pushLeaseMs: PUSH_LEASE_MS,
-    commandDeadlineMs: config.redis.cluster ? 2 * config.redis.commandTimeoutMs : undefined,
-  });
-  const directory = new PostgresFriendDirectory(pool, {
-    freshMs: presence.friendCacheTtlMs,
-    staleMaxMs: presence.staleCacheMaxMs,
-    retryMs: presence.retryAfterSeconds * 1000,
-  });
-  // Created here, so closed here; an injected gateway belongs to its caller.
-  const ownGateway =
-    !options.gateway && config.managementEndpoint
-      ? ApiGatewayConnectionGateway.create(config.managementEndpoint, config.awsRegion, presence.pushConcurrency, presence.pushTimeoutMs)
-      : undefined;
-  const gateway = options.gateway ?? ownGateway ?? pushDisabled;
-  const service = new PresenceService({ store, directory, gateway, settings: presence });
-  const sweeper = new TimeoutSweeper({ store, directory, gateway, settings: presence });
+function assemble(
+  config: Config,
+  redis: RedisParts,
+  postgres: PostgresParts,
+  gateway: ConnectionGateway | undefined,
+  close: () => Promise<void>,
+): Runtime {
+  const parts = { store: redis.store, directory: postgres.directory, gateway };
   return {
     config,
-    redis,
-    pool,
-    store,
-    service,
-    sweeper,
-    async close() {
-      await Promise.allSettled([redis.quit(), pool.end(), ownGateway?.client.close()]);
-    },
+    redis: redis.redis,
+    pool: postgres.pool,
+    store: redis.store,
+    service: presenceService(config, parts),
+    sweeper: timeoutSweeper(config, parts),
+    close,
   };
+}
+
+/** A runtime with clients of its own, closed by its `close` (e.g. several containers in one benchmark process). */
+export function createRuntime(options: RuntimeOptions = {}): Runtime {
+  const config = loadConfig(options.env ?? process.env);
+  if (options.push && !options.gateway) managementEndpointOf(config);
+  const redis = createRedisParts(config);
+  const postgres = createPostgresParts(config);
+  // Created here, so closed here; an injected gateway belongs to its caller.
+  const ownGateway = !options.gateway && config.managementEndpoint ? createConnectionGateway(config) : undefined;
+  return assemble(config, redis, postgres, options.gateway ?? ownGateway, async () => {
+    await Promise.allSettled([redis.redis.quit(), postgres.pool.end(), ownGateway?.client.close()]);
+  });
 }
 
 let shared: Runtime | undefined;
 
-/** The container-wide runtime; handlers call this at module scope so clients live across invocations. */
-export function getRuntime(options: Omit<RuntimeOptions, 'env' | 'gateway'> = {}): Runtime {
-  if (!shared) shared = createRuntime(options);
-  else if (options.push && !shared.config.managementEndpoint) {
-    throw new ConfigError('WEBSOCKET_MANAGEMENT_ENDPOINT must be set for functions that push to connections');
-  }
+/**
+ * The container's runtime: the very clients the handlers loaded in this process use (./runtime/), so a
+ * caller sees and counts what they do.
+ */
+export function getRuntime(options: Pick<RuntimeOptions, 'push'> = {}): Runtime {
+  const config = containerConfig();
+  if (options.push) managementEndpointOf(config);
+  shared ??= assemble(
+    config,
+    containerRedis(),
+    containerPostgres(),
+    config.managementEndpoint ? containerGateway() : undefined,
+    closeRuntime,
+  );
   return shared;
 }
 
-/** Closes the shared clients (tests and the local runtime's shutdown). */
+/** Closes every client the handlers or getRuntime made in this process (tests and the local runtime's shutdown). */
 export async function closeRuntime(): Promise<void> {
-  const current = shared;
   shared = undefined;
-  await current?.close();
+  await closeContainer();
 }

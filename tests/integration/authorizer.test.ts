@@ -71,7 +71,11 @@ describe('WebSocket $connect authorizer', () => {
     ['from another issuer, signed with a key of ours', 'wrong-issuer', () => idp.mintToken({ userId: 'alice', clientId: CLIENT_ID, issuer: otherIdp.issuer })],
     ['for another client', 'wrong-audience', () => idp.mintToken({ userId: 'alice', clientId: 'someone-else' })],
     ['an access token where id tokens are expected', 'wrong-token-use', () => idp.mintToken({ userId: 'alice', clientId: CLIENT_ID, tokenUse: 'access' })],
-    ['without a user id', 'no-user-id', () => idp.mintToken({ userId: 'alice', clientId: CLIENT_ID, extraClaims: { sub: undefined } })],
+    [
+      'without a user id',
+      'no-user-id',
+      () => idp.mintToken({ userId: 'alice', clientId: CLIENT_ID, extraClaims: { sub: undefined, 'cognito:username': undefined } }),
+    ],
     ['garbage', 'malformed', () => 'a.b.c'],
     [
       'tampered',

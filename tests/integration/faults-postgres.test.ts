@@ -5,7 +5,12 @@
  * survive all of it, answer 503 (REST) or an error frame (WebSocket) within 3 s, keep presence flowing
  * from the cache, and work again within 5 s of the database coming back.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Pool } from 'pg';
+import { isPostgresOutage } from '../../layers/core/db/failures';
+import { secretPassword } from '../../layers/core/db/pool';
+import { localCredentialEnvironment } from '../../local/aws-credentials';
 import { befriend, createPool, resetTables, seedUsers } from '../support/db';
 import { FaultProxy } from '../support/fault-proxy';
 import { HandlerHarness } from '../support/handler-harness';
@@ -137,8 +142,79 @@ describe('PostgreSQL faults (real database behind a fault proxy)', () => {
       await sweepAll();
       return true;
     }, 5000);
-    expect(harness.connections.frames(frank)).toEqual([{ type: 'presence-timeout', userId: 'erin' }]);
+    expect(harness.connections.frames(frank)).toEqual([{ type: 'presence-timeout', userId: 'erin', at: expect.any(Number) }]);
     await sweepAll();
     expect(harness.connections.frames(frank)).toHaveLength(1);
+  });
+});
+
+/**
+ * The password of a deployed stack's pool comes from Secrets Manager when the pool first connects (the
+ * local database trusts every connection and never asks for one, so the lookup is tested on its own),
+ * against a stand-in on loopback that speaks the SDK's protocol (AWS_ENDPOINT_URL_SECRETS_MANAGER).
+ */
+describe('the PostgreSQL password from Secrets Manager', () => {
+  const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:presence-db-AbCdEf';
+  let server: Server;
+  let answer: 'json' | 'plain' | 'fail' | 'silent' = 'json';
+  const asked: string[] = [];
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      request.on('end', () => {
+        asked.push(`${String(request.headers['x-amz-target'])} ${(JSON.parse(body) as { SecretId: string }).SecretId}`);
+        if (answer === 'silent') return; // never answers: the client's own timeout ends the wait
+        response.setHeader('Content-Type', 'application/x-amz-json-1.1');
+        if (answer === 'fail') {
+          response.statusCode = 500;
+          response.end(JSON.stringify({ __type: 'InternalServiceError', message: 'down' }));
+          return;
+        }
+        const secret = answer === 'json' ? JSON.stringify({ username: 'presence', password: 's3cret' }) : 'plain-s3cret';
+        response.end(JSON.stringify({ ARN, Name: 'presence-db', SecretString: secret }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    Object.assign(process.env, localCredentialEnvironment(), {
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    });
+  });
+
+  afterAll(async () => {
+    process.env = saved;
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  beforeEach(() => {
+    asked.length = 0;
+  });
+
+  it('reads it only when asked (a connection opens), once, from a JSON or a plain-string secret', async () => {
+    answer = 'json';
+    const password = secretPassword(ARN, 'us-east-1', 1000);
+    expect(asked).toEqual([]);
+    await expect(password()).resolves.toBe('s3cret');
+    await expect(password()).resolves.toBe('s3cret');
+    expect(asked).toEqual([`secretsmanager.GetSecretValue ${ARN}`]);
+
+    answer = 'plain';
+    await expect(secretPassword(ARN, 'us-east-1', 1000)()).resolves.toBe('plain-s3cret');
+  });
+
+  it('fails as an outage when Secrets Manager fails or does not answer, and asks again on the next connection', async () => {
+    const password = secretPassword(ARN, 'us-east-1', 300);
+    for (const failure of ['fail', 'silent'] as const) {
+      answer = failure;
+      const error: unknown = await password().catch((caught: unknown) => caught);
+      expect(`${failure}: ${isPostgresOutage(error)}`).toBe(`${failure}: true`);
+    }
+    answer = 'json';
+    await expect(password()).resolves.toBe('s3cret');
+    // Each failure was tried twice (maxAttempts 2); the answer came from a request of its own.
+    expect(asked).toHaveLength(5);
   });
 });

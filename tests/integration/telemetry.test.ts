@@ -1,9 +1,11 @@
 /**
  * What an operator sees in CloudWatch, asserted on the lines real invocations print (real Redis,
  * PostgreSQL, management API and token issuer): one structured log line per invocation with this
- * function's own cold start, refusals with their reason and never the token, sweep runs that timed
- * someone out, and the embedded-metric-format (EMF) lines CloudWatch turns into metrics.
+ * function's own cold start and its own request id (also when invocations run concurrently in one
+ * process, Lambda's concurrent mode), refusals with their reason and never the token, sweep runs that
+ * timed someone out, and the embedded-metric-format (EMF) lines CloudWatch turns into metrics.
  */
+import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { Pool } from 'pg';
 import { KeySpace } from '../../layers/core/keys';
 import { startIdentityProvider, type IdentityProvider } from '../../local/identity-provider';
@@ -109,7 +111,11 @@ describe('logs and metrics of real invocations', () => {
       // Loaded only now: the core's logger and metrics read their settings when first loaded, after harness.start().
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { getRuntime } = require('../../layers/core/runtime') as typeof import('../../layers/core/runtime');
-      for (const user of ['alice', 'bob']) await getRuntime().redis.zadd(keys.status(keys.shardOf(user)), 'XX', Date.now() - 60_000, user);
+      const { redis } = getRuntime();
+      for (const user of ['alice', 'bob']) {
+        const shard = keys.shardOf(user);
+        await redis.multi().zadd(keys.status(shard), 'XX', Date.now() - 60_000, user).zadd(keys.due(shard), 'XX', Date.now() - 55_000, user).exec();
+      }
       for (let shard = 0; shard < 4; shard++) await harness.sweep(shard);
     });
     const batches = logLines(lines, 'sweep batch');
@@ -119,5 +125,39 @@ describe('logs and metrics of real invocations', () => {
     const metrics = emfMetrics(lines);
     expect(metrics.get('SweepUsersTimedOut')?.flatMap((metric) => metric.values).reduce((a, b) => a + b, 0)).toBe(2);
     expect(metrics.get('SweepBatches')?.flatMap((metric) => metric.values)).toHaveLength(4);
+  });
+
+  it("carries each invocation's own request id on its line when invocations run concurrently (Lambda's concurrent mode)", async () => {
+    await stdoutLines(async () => {
+      await harness.connect('alice', 'c-one=');
+      await harness.connect('bob', 'c-two=');
+    });
+    // As Lambda's runtime does in its concurrent mode (and the local runtime): the invocation store
+    // first, then AWS_LAMBDA_MAX_CONCURRENCY, and each invocation run inside the store.
+    const store = await InvokeStore.getInstanceAsync(true);
+    process.env.AWS_LAMBDA_MAX_CONCURRENCY = '4';
+    try {
+      const invocations = [
+        { userId: 'alice', connectionId: 'c-one=', context: lambdaContext('heartbeat') },
+        { userId: 'bob', connectionId: 'c-two=', context: lambdaContext('heartbeat') },
+      ];
+      const { lines } = await stdoutLines(() =>
+        // Both start before either ends: each one's context is added while the other's is in flight.
+        Promise.all(
+          invocations.map(({ userId, connectionId, context }) => {
+            const event = sampleEvent<{ requestContext: Record<string, unknown> }>('heartbeat');
+            Object.assign(event.requestContext, { connectionId, authorizer: { principalId: userId, userId } });
+            const requestId = { [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId };
+            return store.run(requestId, () => harness.handler('heartbeat')(event, context));
+          }),
+        ),
+      );
+      const routes = logLines(lines, 'websocket route');
+      expect(routes.map((line) => [line.connectionId, line.function_request_id, line.cold_start]).sort()).toEqual(
+        invocations.map(({ connectionId, context }) => [connectionId, context.awsRequestId, false]).sort(),
+      );
+    } finally {
+      delete process.env.AWS_LAMBDA_MAX_CONCURRENCY;
+    }
   });
 });

@@ -7,8 +7,16 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
-import { bundledPackages, exportsName, packageOf, requiredPackages } from '../../scripts/bundle-inspection';
-import { checkBuild, formatReport, handlerCandidates } from '../../scripts/check-build';
+import {
+  bundledPackages,
+  exportsName,
+  loadInFreshProcess,
+  packageOf,
+  packagesOfFiles,
+  requiredPackages,
+} from '../../scripts/bundle-inspection';
+import { checkBuild, formatReport, FUNCTION_PACKAGES, handlerCandidates, REPO_ROOT } from '../../scripts/check-build';
+import { loadTemplate } from '../../local/template/cfn-yaml';
 
 let root: string;
 
@@ -33,6 +41,8 @@ interface Fixture {
   codeUri?: string;
   layerDependencies?: Record<string, string>;
   installed?: Record<string, string>;
+  /** Each installed package's index.js (default: an empty module). */
+  packageCode?: Record<string, string>;
 }
 
 let counter = 0;
@@ -66,6 +76,7 @@ async function fixture(options: Fixture = {}): Promise<string> {
   write(join(buildDir, 'Layer', 'nodejs', 'package.json'), { name: 'layer', dependencies });
   for (const [name, version] of Object.entries(options.installed ?? dependencies)) {
     write(join(buildDir, 'Layer', 'nodejs', 'node_modules', name, 'package.json'), { name, version });
+    write(join(buildDir, 'Layer', 'nodejs', 'node_modules', name, 'index.js'), options.packageCode?.[name] ?? 'module.exports = {};\n');
   }
   write(join(buildDir, 'machine.asl.json'), { StartAt: 'A', States: { A: { Type: 'Pass', End: true } } });
   write(join(buildDir, 'template.yaml'), {
@@ -212,5 +223,87 @@ describe('checkBuild', () => {
     expect(checkBuild(join(buildDir, 'nope')).problems).toEqual([
       `${join(buildDir, 'nope', 'template.yaml')} does not exist: run \`npm run build\` (sam build) first`,
     ]);
+  });
+});
+
+describe('each function loads only what it uses', () => {
+  /** ioredis at start, undici only inside the handler (a lazy require). */
+  const lazySource =
+    "import Redis from 'ioredis';\n" + "export const handler = async () => [Redis, (require('undici') as { Pool?: unknown }).Pool];\n";
+  const layer = { ioredis: '5.9.3', undici: '7.30.2', pg: '8.23.1' };
+  const policy = { atStart: ['ioredis'], onFirstUse: ['undici'] };
+
+  it('tells what a bundle loads at start from what it loads on first use, by loading it', async () => {
+    const report = checkBuild(await fixture({ source: lazySource, layerDependencies: layer }), { packages: { Fn: policy } });
+    expect(report.problems).toEqual([]);
+    expect(report.functions[0]).toMatchObject({ required: ['ioredis', 'undici'], loadedAtStart: ['ioredis'] });
+    expect(formatReport(report)).toContain('ioredis | undici');
+  });
+
+  it('fails when a package allowed only on first use loads at start', async () => {
+    const source = "import Redis from 'ioredis';\nimport { Pool } from 'undici';\nexport const handler = async () => [Redis, Pool];\n";
+    const problems = checkBuild(await fixture({ source, layerDependencies: layer }), { packages: { Fn: policy } }).problems;
+    expect(problems).toEqual(['Fn: loads undici at start; it may load it only on first use']);
+  });
+
+  it('fails when a package loads at start through another package', async () => {
+    const buildDir = await fixture({ source: lazySource, layerDependencies: layer, packageCode: { ioredis: "require('pg');\n" } });
+    expect(checkBuild(buildDir, { packages: { Fn: policy } }).problems).toEqual([
+      'Fn: loads pg at start (through another package), which is on none of its lists (FUNCTION_PACKAGES)',
+    ]);
+  });
+
+  it('fails when a bundle requires a package on none of its lists, even on first use', async () => {
+    const problems = checkBuild(await fixture({ source: lazySource, layerDependencies: layer }), {
+      packages: { Fn: { atStart: ['ioredis'], onFirstUse: [] } },
+    }).problems;
+    expect(problems).toEqual(['Fn: requires undici, which is on none of its lists (FUNCTION_PACKAGES)']);
+  });
+
+  it('fails when a function has no list, or its bundle does not load', async () => {
+    expect(checkBuild(await fixture(), { packages: {} }).problems).toEqual([
+      'Fn: has no package list (FUNCTION_PACKAGES in scripts/check-build.ts)',
+    ]);
+    const source = "import Redis from 'ioredis';\nexport const handler = Redis;\nthrow new Error('no REDIS_HOST');\n";
+    const problems = checkBuild(await fixture({ source }), { packages: { Fn: { atStart: ['ioredis'], onFirstUse: [] } } }).problems;
+    expect(problems).toEqual([expect.stringMatching(/^Fn: loading .*fn\.js failed \(exit 1\): .*no REDIS_HOST/)]);
+  });
+
+  it('has a list for every function of template.yaml, and keeps the heartbeat to Redis at start', () => {
+    const functions = Object.entries(loadTemplate(join(REPO_ROOT, 'template.yaml')).Resources)
+      .filter(([, resource]) => resource.Type === 'AWS::Serverless::Function')
+      .map(([id]) => id);
+    expect(Object.keys(FUNCTION_PACKAGES).sort()).toEqual(functions.sort());
+    for (const id of ['HeartbeatFunction', 'DefaultFunction']) {
+      const { atStart, onFirstUse } = FUNCTION_PACKAGES[id]!;
+      expect([...atStart, ...onFirstUse].filter((name) => name === 'pg' || name.startsWith('@aws-sdk/client-'))).toEqual([]);
+      expect(atStart.filter((name) => name === 'undici' || name.startsWith('@aws-sdk/') || name.includes('tracer'))).toEqual([]);
+    }
+    expect(FUNCTION_PACKAGES.AuthorizerFunction?.atStart).not.toContain('ioredis');
+  });
+});
+
+describe('loading in a fresh process', () => {
+  it('names the packages of loaded files, the innermost node_modules winning', () => {
+    expect(
+      packagesOfFiles([
+        '/opt/nodejs/node_modules/ioredis/built/index.js',
+        '/opt/nodejs/node_modules/@aws-sdk/client-x/node_modules/@smithy/core/dist/index.js',
+        '/var/task/fn.js',
+      ]),
+    ).toEqual(['@smithy/core', 'ioredis']);
+  });
+
+  it('resolves packages from the layer only, and times what loads on first use apart', async () => {
+    const buildDir = await fixture({ layerDependencies: { ioredis: '5.9.3', undici: '7.30.2' } });
+    const modules = join(buildDir, 'Layer', 'nodejs', 'node_modules');
+    const load = loadInFreshProcess({ bundle: join(buildDir, 'Fn', 'fn.js') }, [modules], { firstUse: ['undici'] });
+    expect(load.packages).toEqual(['ioredis']);
+    expect(load.ms).toBeGreaterThan(0);
+    expect(load.cpuMs).toBeGreaterThan(0);
+    expect(load.firstUseMs).toBeGreaterThan(0);
+    expect(load.rssBytes).toBeGreaterThan(load.heapUsedBytes);
+    // The repository's own node_modules holds pg, but the layer does not: a lookup that escaped would find it.
+    expect(() => loadInFreshProcess({ package: 'pg' }, [modules])).toThrow(/Cannot find module 'pg'/);
   });
 });

@@ -1,4 +1,3 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Pool, type PoolConfig, type QueryResult, type QueryResultRow } from 'pg';
 import type { PostgresConfig } from '../config';
 import { ServiceUnavailableError } from '../errors';
@@ -6,14 +5,22 @@ import { logger } from '../logger';
 import { countBy, Metric } from '../metrics';
 import { isLostConnection, isPostgresOutage } from './failures';
 
-/** Reads the password once per container; pg calls this only when it opens a connection. */
-function secretPassword(secretArn: string, region: string | undefined, timeoutMs: number): () => Promise<string> {
+type SecretsManager = typeof import('@aws-sdk/client-secrets-manager');
+
+/**
+ * Reads the password once per container; pg calls this only when it opens a connection. The Secrets
+ * Manager client loads then too, so a pool configured with DATABASE_URL (or never used) never loads it.
+ */
+export function secretPassword(secretArn: string, region: string | undefined, timeoutMs: number): () => Promise<string> {
   let cached: Promise<string> | undefined;
-  return () => {
-    cached ??= new SecretsManagerClient({
+  const read = async (): Promise<string> => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
+    const { GetSecretValueCommand, SecretsManagerClient } = require('@aws-sdk/client-secrets-manager') as SecretsManager;
+    return new SecretsManagerClient({
       region,
       maxAttempts: 2,
-      requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs },
+      // Without throwOnRequestTimeout the SDK only warns when a request runs past requestTimeout, and waits on.
+      requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
     })
       .send(new GetSecretValueCommand({ SecretId: secretArn }))
       .then((output) => {
@@ -25,11 +32,13 @@ function secretPassword(secretArn: string, region: string | undefined, timeoutMs
           // A plain-string secret is the password itself.
         }
         return raw;
-      })
-      .catch((error: unknown) => {
-        cached = undefined;
-        throw error;
       });
+  };
+  return () => {
+    cached ??= read().catch((error: unknown) => {
+      cached = undefined;
+      throw error;
+    });
     return cached;
   };
 }

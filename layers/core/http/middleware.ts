@@ -23,22 +23,25 @@ interface WebSocketEventLike {
   requestContext: { connectionId?: string; eventType?: string };
 }
 
+/** How a WebSocket route answers a failed message on its connection (PresenceService does it). */
+export type ErrorFrames = Pick<PresenceService, 'sendError' | 'closeConnection'>;
+
 /**
  * WebSocket routes: a bad message gets an error frame on its own connection
  * and the socket stays usable; an outage gets "temporarily unavailable, retry";
  * a connection that is no longer registered, or that kept flooding, is closed
  * (the client reconnects). Nothing internal leaks into the frame.
  */
-export function websocketErrors(service: PresenceService): middy.MiddlewareObj<WebSocketEventLike, { statusCode: number }> {
+export function websocketErrors(frames: ErrorFrames): middy.MiddlewareObj<WebSocketEventLike, { statusCode: number }> {
   return {
     onError: async (request) => {
       const error = normalize(request.error);
       const { statusCode, message } = toPublicError(error);
       const { connectionId, eventType } = request.event.requestContext;
       if (connectionId && eventType === 'MESSAGE') {
-        await service.sendError(connectionId, error instanceof ServiceUnavailableError ? UNAVAILABLE_FRAME_MESSAGE : message);
+        await frames.sendError(connectionId, error instanceof ServiceUnavailableError ? UNAVAILABLE_FRAME_MESSAGE : message);
         if (error instanceof StaleConnectionError || (error instanceof RateLimitedError && error.close))
-          await service.closeConnection(connectionId);
+          await frames.closeConnection(connectionId);
       }
       request.response = { statusCode };
     },

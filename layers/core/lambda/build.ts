@@ -1,3 +1,4 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type {
   APIGatewayAuthorizerResult,
@@ -7,8 +8,9 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
-import { restErrors, websocketErrors } from '../http/middleware';
-import type { Runtime } from '../runtime';
+import type { Config } from '../config';
+import { restErrors, websocketErrors, type ErrorFrames } from '../http/middleware';
+import { logger } from '../logger';
 import { invocationFields, invocationLog, type InvocationFields } from './invocation';
 import { taskErrors } from './task-errors';
 import { withTracing } from './tracing';
@@ -36,13 +38,17 @@ export interface RouteOptions {
   bounded?: boolean;
 }
 
+/**
+ * The middy handler of a route, outermost Powertools' injectLambdaContext: the invocation's Lambda
+ * context (request id, function name) on every log line it writes, also where invocations run
+ * concurrently in one process (Lambda's concurrent mode, the local runtime), and the keys an invocation
+ * added removed when it ends.
+ */
 function build<E, R>(route: Route<E, R>, options: RouteOptions = {}) {
-  // A route that takes no log fields (one parameter) gets none made for it.
-  const handler = route.length < 2 ? (event: E) => route(event, NO_FIELDS) : (event: E) => route(event, invocationFields(event));
-  return middy<E, R, Error, Context>(options.bounded ? BOUNDED : TIMEOUT_EARLY).handler(handler);
+  return middy<E, R, Error, Context>(options.bounded ? BOUNDED : TIMEOUT_EARLY)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .handler((event: E) => route(event, invocationFields(event)));
 }
-
-const NO_FIELDS: InvocationFields = Object.freeze({});
 
 function authorizerUser(event: WebSocketEvent): unknown {
   const authorizer = event.requestContext.authorizer;
@@ -54,7 +60,7 @@ function authorizerUser(event: WebSocketEvent): unknown {
  * what the route adds, e.g. pushes), error frames for bad messages and outages, reconnect for stale
  * connections and flooders.
  */
-export function websocketHandler(runtime: Runtime, route: Route<WebSocketEvent, WebSocketResult>, options: RouteOptions = {}) {
+export function websocketHandler(frames: ErrorFrames, route: Route<WebSocketEvent, WebSocketResult>, options: RouteOptions = {}) {
   return withTracing(
     build(route, options)
       .use(
@@ -68,13 +74,16 @@ export function websocketHandler(runtime: Runtime, route: Route<WebSocketEvent, 
           }),
         }),
       )
-      .use(websocketErrors(runtime.service)),
+      .use(websocketErrors(frames)),
   );
 }
 
 /** Every REST route: one log line per request, typed errors with CORS (503 with Retry-After for outages). */
-export function restHandler(runtime: Runtime, route: Route<APIGatewayProxyEvent, APIGatewayProxyResult>) {
-  const { userIdClaim } = runtime.config;
+export function restHandler(
+  config: Pick<Config, 'userIdClaim' | 'corsOrigin' | 'presence'>,
+  route: Route<APIGatewayProxyEvent, APIGatewayProxyResult>,
+) {
+  const { userIdClaim } = config;
   return withTracing(
     build(route)
       .use(
@@ -88,7 +97,7 @@ export function restHandler(runtime: Runtime, route: Route<APIGatewayProxyEvent,
           }),
         }),
       )
-      .use(restErrors(runtime.config.corsOrigin, runtime.config.presence.retryAfterSeconds)),
+      .use(restErrors(config.corsOrigin, config.presence.retryAfterSeconds)),
   );
 }
 

@@ -38,8 +38,9 @@ export function invocationFields(event: unknown): InvocationFields {
 const PROVISIONED = process.env.AWS_LAMBDA_INITIALIZATION_TYPE === 'provisioned-concurrency';
 
 /**
- * The one per-invocation middleware every function uses, outermost: the Lambda context on every log
- * line with this function's own cold start, one log line per invocation (what it was, how it ended,
+ * The one per-invocation middleware every function uses, inside Powertools' injectLambdaContext (which
+ * puts the invocation's Lambda context on every log line and removes the keys added here when it ends):
+ * this function's own cold start on every line, one log line per invocation (what it was, how it ended,
  * how long it took, and the handler's fields), the ColdStart and DependencyErrors metrics, and the
  * invocation's metrics published at its end.
  */
@@ -47,11 +48,6 @@ export function invocationLog<E, R>(describer: InvocationDescriber<E, R>): middy
   let coldStart = !PROVISIONED;
   const finish = (request: middy.Request<E, R, Error, Context>): void => {
     const error = request.error;
-    // The line is built only when it will be written (a heartbeat at WARN costs nothing here).
-    if (!error && !logger.writes('INFO')) {
-      publishMetrics();
-      return;
-    }
     const startedAt = (request.internal as Timing).startedAt ?? performance.now();
     const durationMs = Math.round((performance.now() - startedAt) * 100) / 100;
     const line = {
@@ -77,7 +73,9 @@ export function invocationLog<E, R>(describer: InvocationDescriber<E, R>): middy
   return {
     before: (request) => {
       (request.internal as Timing).startedAt = performance.now();
-      logger.startInvocation(request.context, coldStart);
+      // Powertools counts one cold start per process; this is the function's own, also where one
+      // process runs every function (the local runtime, tests).
+      logger.appendKeys({ cold_start: coldStart });
       if (coldStart) count(Metric.ColdStart);
       coldStart = false;
     },
