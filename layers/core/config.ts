@@ -49,8 +49,13 @@ export type JwtConfig =
   | { kind: 'generic'; issuer: string; jwksUri: string; clientIds: string[]; tokenUse: TokenUse; userIdClaim: string };
 
 export interface PresenceConfig {
-  /** A user with no activity for this long is timed out by the sweep. */
+  /** A connection that did not negotiate its heartbeat is timed out after this long without a message. */
   timeoutMs: number;
+  /**
+   * How long a user whose last connection closed stays online, so a reconnect within it makes no
+   * presence-timeout and no came-online push (0: announced at once). The sweep announces the rest.
+   */
+  offlineGraceMs: number;
   statusShards: number;
   /** API Gateway closes every WebSocket after two hours; our records never outlive that. */
   connectionMaxAgeMs: number;
@@ -194,9 +199,32 @@ function loadPostgres(env: Env): PostgresConfig {
   };
 }
 
+/**
+ * The longest heartbeat interval a client may negotiate (`heartbeat=<seconds>` when it connects): API
+ * Gateway closes a connection idle for 10 minutes.
+ */
+export const MAX_HEARTBEAT_SECONDS = 540;
+
+/** A connection that negotiated a heartbeat is timed out after one lost heartbeat plus slack: 2 x interval + 30 s. */
+export function allowanceMs(heartbeatSeconds: number): number {
+  return (2 * heartbeatSeconds + 30) * 1000;
+}
+
+/** The longest any connection may stay silent: the longest negotiable allowance, or the default if longer. */
+export function longestAllowanceMs(presence: Pick<PresenceConfig, 'timeoutMs'>): number {
+  return Math.max(presence.timeoutMs, allowanceMs(MAX_HEARTBEAT_SECONDS));
+}
+
+/**
+ * No offline grace outlasts the longest allowance: the sweep's backstop (users without a due time)
+ * relies on every due time lying within it of the user's last activity.
+ */
+const MAX_OFFLINE_GRACE_SECONDS = 300;
+
 function loadPresence(env: Env): PresenceConfig {
   return {
     timeoutMs: int(env, 'PRESENCE_TIMEOUT_SECONDS', 150, 5, 86_400) * 1000,
+    offlineGraceMs: int(env, 'OFFLINE_GRACE_SECONDS', 0, 0, MAX_OFFLINE_GRACE_SECONDS) * 1000,
     statusShards: int(env, 'STATUS_SHARDS', 16, 1, 1024),
     connectionMaxAgeMs: int(env, 'CONNECTION_MAX_AGE_SECONDS', 7200, 1, 7200) * 1000,
     lastSeenRetentionMs: int(env, 'LAST_SEEN_RETENTION_DAYS', 30, 1, 365) * 86_400_000,

@@ -4,8 +4,10 @@
  * on one slot, on a single node and on Redis Cluster alike.
  *
  *   <prefix>{<s>}:status        ZSET userId -> last activity (ms)    online users of shard s
- *   <prefix>{<s>}:conn:<user>   ZSET connectionId -> expiry (ms)     live connections of a user
- *   <prefix>{<s>}:page:<user>   HASH u t d, lu lt ld (latest shared), ft pl pd (fan-out budget, push lease, pending)
+ *   <prefix>{<s>}:due           ZSET userId -> timed out at (ms)     the latest deadline of the user's connections, or the end of the offline grace
+ *   <prefix>{<s>}:conn:<user>   ZSET connectionId -> deadline (ms)   a user's connections; live while the deadline is ahead
+ *   <prefix>{<s>}:cinfo:<user>  HASH connectionId -> level + opened  subscription level (P p s n) and when it opened (ms)
+ *   <prefix>{<s>}:page:<user>   HASH u t d, lu lt ld (latest shared), pt (when this state began), ft pl pd (fan-out budget, push lease, pending)
  *   <prefix>{<s>}:seen          ZSET userId -> went offline at (ms)  bounded retention
  *   <prefix>{<s>}:pending       HASH userId -> "conn1,conn2"         went offline, friends not yet told
  *   <prefix>{<s>}:deferred      ZSET userId -> due (ms)              fan-outs waiting for a token, a lease or the sweep
@@ -50,6 +52,14 @@ export class KeySpace {
 
   connections(userId: string, shard = this.shardOf(userId)): string {
     return `${this.slot(shard)}:conn:${userId}`;
+  }
+
+  due(shard: number): string {
+    return `${this.slot(shard)}:due`;
+  }
+
+  connectionInfo(userId: string, shard = this.shardOf(userId)): string {
+    return `${this.slot(shard)}:cinfo:${userId}`;
   }
 
   page(userId: string, shard = this.shardOf(userId)): string {

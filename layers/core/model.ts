@@ -44,6 +44,24 @@ export interface ConnectionRef {
   connectionId: string;
 }
 
+/**
+ * What a connection is pushed: `pages`, every friend's page changes, came-online and presence-timeout
+ * (every connection starts here: the original contract); `status`, only came-online and
+ * presence-timeout; `none`, nothing (it still keeps its user online).
+ */
+export type SubscriptionLevel = 'pages' | 'status' | 'none';
+
+export const SUBSCRIPTION_LEVELS: readonly SubscriptionLevel[] = ['pages', 'status', 'none'];
+
+/** The connection a message arrived on, as its route knows it from API Gateway's event. */
+export interface ConnectionActivity {
+  connectionId: string;
+  /** When API Gateway opened it (epoch ms); it closes it after the maximum connection age. */
+  connectedAt: number;
+  /** How long it may stay silent before its user is timed out: 2 x its heartbeat interval + 30 s. */
+  allowanceMs: number;
+}
+
 // --- presence ----------------------------------------------------------------
 
 /** A user's presence as the store keeps it (times in epoch ms). */
@@ -57,6 +75,8 @@ export interface UserPresence {
   latestPage: Page | null;
   /** When the user went offline (ms), within the retention window; null when online or unknown. */
   lastSeenAt: number | null;
+  /** When the state shown began (ms): the page was stored or the user came online; offline, lastSeenAt; 0 unknown. */
+  at: number;
 }
 
 /** A user's presence as GET /presence sends it (CONTRACT.md). */
@@ -68,6 +88,8 @@ export interface PresenceEntry {
   lastActiveAt: string | null;
   /** ISO time the user went offline (bounded retention); null when online or unknown. */
   lastSeenAt: string | null;
+  /** When this state began (epoch ms; 0 unknown): a client applies a push only if it is no older (CONTRACT.md). */
+  at: number;
 }
 
 /** GET /presence: the caller, every accepted friend, and their profiles. */
@@ -90,6 +112,8 @@ export type MessageVerdict = 'ok' | 'limited' | 'limited-quietly' | 'close' | 'c
 export interface FanOutPage {
   page: Page;
   latest: Page;
+  /** When the page became the user's state (epoch ms): the push's `at`. */
+  at: number;
   /** The user's own live connections (they get their update too). */
   ownConnections: string[];
 }

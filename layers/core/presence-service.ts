@@ -2,15 +2,24 @@ import type { PresenceConfig } from './config';
 import { ForbiddenError, RateLimitedError, StaleConnectionError } from './errors';
 import { logger } from './logger';
 import { count, Metric } from './metrics';
-import { errorMessage, presenceTimeoutMessage, updatePresenceMessage, type ServerMessage } from './messages';
+import {
+  errorMessage,
+  presenceSnapshotMessages,
+  presenceTimeoutMessage,
+  subscribedMessage,
+  updatePresenceMessage,
+  type ServerMessage,
+} from './messages';
 import type {
   Clock,
+  ConnectionActivity,
   ConnectionRef,
   FanOutPage,
   MessageVerdict,
   Page,
   PresenceEntry,
   PresenceSnapshot,
+  SubscriptionLevel,
   UserPresence,
   UserProfile,
 } from './model';
@@ -25,8 +34,17 @@ export interface PresenceServiceDeps {
   store: PresenceStore;
   directory: FriendDirectory;
   gateway: ConnectionGateway;
-  settings: Pick<PresenceConfig, 'pushConcurrency'>;
+  settings: Pick<PresenceConfig, 'pushConcurrency' | 'timeoutMs' | 'offlineGraceMs'>;
   clock?: Clock;
+}
+
+/** A raised level is answered with a snapshot, and so is a connection's first subscribe (it starts at pages). */
+const RANK: Record<SubscriptionLevel | 'default', number> = { none: 0, status: 1, pages: 2, default: -1 };
+
+/** What a subscribe did: the level now, and the snapshot frames sent after `subscribed` (0 when not raised). */
+export interface SubscribeOutcome {
+  level: SubscriptionLevel;
+  snapshotFrames: number;
 }
 
 /**
@@ -55,6 +73,7 @@ function entry(userId: string, presence: UserPresence | undefined): PresenceEntr
     latestPage: presence?.latestPage ?? null,
     lastActiveAt: iso(presence?.lastActiveAt ?? null),
     lastSeenAt: iso(presence?.lastSeenAt ?? null),
+    at: presence?.at ?? 0,
   };
 }
 
@@ -64,6 +83,8 @@ export class PresenceService {
   private readonly directory: FriendDirectory;
   private readonly gateway: ConnectionGateway;
   private readonly pushConcurrency: number;
+  private readonly defaultAllowanceMs: number;
+  private readonly offlineGraceMs: number;
   private readonly now: Clock;
 
   constructor(deps: PresenceServiceDeps) {
@@ -71,7 +92,15 @@ export class PresenceService {
     this.directory = deps.directory;
     this.gateway = deps.gateway;
     this.pushConcurrency = deps.settings.pushConcurrency;
+    this.defaultAllowanceMs = deps.settings.timeoutMs;
+    this.offlineGraceMs = deps.settings.offlineGraceMs;
     this.now = deps.clock ?? Date.now;
+  }
+
+  /** A connection known only by its id: with the default allowance (PRESENCE_TIMEOUT_SECONDS), opened now unless known. */
+  private activityOf(connection: ConnectionActivity | string, connectedAt = this.now()): ConnectionActivity {
+    if (typeof connection !== 'string') return connection;
+    return { connectionId: connection, connectedAt, allowanceMs: this.defaultAllowanceMs };
   }
 
   /**
@@ -80,13 +109,13 @@ export class PresenceService {
    * latest shared page), so they show the user online before the first update. That is best effort:
    * a failure there never refuses the connection; the sweep then sends it.
    */
-  async connect(userId: string, connectionId: string, connectedAt: number): Promise<{ cameOnline: boolean; sent: number }> {
-    const { cameOnline, fanOut } = await this.store.connect(userId, connectionId, connectedAt, this.now());
+  async connect(userId: string, connection: ConnectionActivity | string, connectedAt?: number): Promise<{ cameOnline: boolean; sent: number }> {
+    const { cameOnline, fanOut } = await this.store.connect(userId, this.activityOf(connection, connectedAt), this.now());
     let sent = 0;
     if (fanOut) {
       try {
         const { friendIds } = await this.directory.userContext(userId);
-        sent = await this.fanOutWhileLeased(userId, friendIds, fanOut);
+        sent = await this.fanOutWhileLeased(userId, friendIds, fanOut, 'status');
       } catch (error) {
         logger.warn('came-online push failed; the sweep sends it', {
           userId,
@@ -97,10 +126,34 @@ export class PresenceService {
     return { cameOnline, sent };
   }
 
-  async heartbeat(userId: string, connectionId: string): Promise<void> {
-    const verdict = await this.store.heartbeat(userId, connectionId, this.now());
+  async heartbeat(userId: string, connection: ConnectionActivity | string): Promise<void> {
+    const verdict = await this.store.heartbeat(userId, this.activityOf(connection), this.now());
     if (verdict === 'stale') throw new StaleConnectionError();
     enforceBudget(verdict);
+  }
+
+  /**
+   * Sets what the connection is pushed and answers `subscribed`; a raised level (or the connection's
+   * first subscribe) then gets the snapshot GET /presence would answer, in frames of at most 32 KB, before
+   * any later push: pushes that overtake it carry a newer `at`, which clients keep.
+   */
+  async subscribe(userId: string, connection: ConnectionActivity, level: SubscriptionLevel): Promise<SubscribeOutcome> {
+    const result = await this.store.subscribe(userId, connection, this.now(), level);
+    if (!result.stored) {
+      if (result.verdict === 'stale') throw new StaleConnectionError();
+      return { level, snapshotFrames: 0 };
+    }
+    enforceBudget(result.verdict);
+    await this.post(connection.connectionId, subscribedMessage(level));
+    if (RANK[level] <= RANK[result.previous] || level === 'none') return { level, snapshotFrames: 0 };
+    const frames = presenceSnapshotMessages(await this.snapshot(userId), `${connection.connectionId}:${this.now()}`);
+    for (const frame of frames) await this.post(connection.connectionId, frame);
+    return { level, snapshotFrames: frames.length };
+  }
+
+  /** One frame to one connection, in order with the caller's others (a gone connection just ends there). */
+  private async post(connectionId: string, message: ServerMessage): Promise<void> {
+    await this.gateway.post(connectionId, Buffer.from(JSON.stringify(message)));
   }
 
   /** Counts a frame no route matched against its connection's budget (the caller answers it with an error frame). */
@@ -117,10 +170,15 @@ export class PresenceService {
    * the user's budget allows and no other fan-out of theirs is in flight,
    * else the latest page goes out after it (or with the next sweep).
    */
-  async updatePresence(userId: string, connectionId: string, url: string, title: string): Promise<{ sent: number; deferred: boolean }> {
+  async updatePresence(
+    userId: string,
+    connection: ConnectionActivity | string,
+    url: string,
+    title: string,
+  ): Promise<{ sent: number; deferred: boolean }> {
     const context = await this.directory.userContext(userId);
     const page = visiblePage(context.sharing, url, title);
-    const result = await this.store.updatePage(userId, connectionId, this.now(), page);
+    const result = await this.store.updatePage(userId, this.activityOf(connection), this.now(), page);
     if (!result.stored) {
       if (result.verdict === 'stale') throw new StaleConnectionError();
       return { sent: 0, deferred: false };
@@ -128,45 +186,54 @@ export class PresenceService {
     if (!result.fanOut) count(Metric.DeferredUpdates);
     enforceBudget(result.verdict);
     if (!result.fanOut) return { sent: 0, deferred: true };
-    return { sent: await this.fanOutWhileLeased(userId, context.friendIds, result.fanOut), deferred: false };
+    return { sent: await this.fanOutWhileLeased(userId, context.friendIds, result.fanOut, 'pages'), deferred: false };
   }
 
   /**
    * Pushes a page while holding the user's push lease, then releases it; when a newer page was stored
    * meanwhile and the budget allows, pushes that one too (latest only, in order), and so on.
    */
-  private async fanOutWhileLeased(userId: string, friendIds: readonly string[], first: FanOutPage): Promise<number> {
+  private async fanOutWhileLeased(
+    userId: string,
+    friendIds: readonly string[],
+    first: FanOutPage,
+    firstLevel: 'pages' | 'status',
+  ): Promise<number> {
     let sent = 0;
-    for (let next: FanOutPage | null = first; next;) {
+    let level = firstLevel;
+    for (let next: FanOutPage | null = first; next; level = 'pages') {
       const now = this.now();
-      const friendConnections = await this.store.connectionsOf(friendIds, now);
+      const friendConnections = await this.store.connectionsOf(friendIds, now, level);
       const targets = updateTargets(userId, next.ownConnections, friendIds, friendConnections);
-      sent += await this.push(targets, updatePresenceMessage(userId, next.page, next.latest));
+      sent += await this.push(targets, updatePresenceMessage(userId, next.page, next.latest, next.at));
       next = await this.store.releasePush(userId, this.now(), true);
     }
     return sent;
   }
 
   /**
-   * Removes the connection; when it was the user's last, friends learn the user went offline. Redis
-   * keeps the user pending until they are told, so if telling them fails the sweep does it.
+   * Removes the connection. When it was the user's last: with an offline grace (OFFLINE_GRACE_SECONDS),
+   * the user is leaving, and the sweep tells friends once the grace ends unless a connection returns
+   * first (a reconnect then makes no push at all); without one, friends learn at once that the user went
+   * offline. Redis keeps the user pending until they are told, so if telling them fails the sweep does it.
    */
-  async disconnect(userId: string, connectionId: string): Promise<{ wentOffline: boolean; sent: number }> {
+  async disconnect(userId: string, connectionId: string): Promise<{ wentOffline: boolean; leaving: boolean; sent: number }> {
     const now = this.now();
-    const result = await this.store.disconnect(userId, connectionId, now);
-    if (result === 'unchanged') return { wentOffline: false, sent: 0 };
+    const result = await this.store.disconnect(userId, connectionId, now, this.offlineGraceMs);
+    if (result === 'unchanged') return { wentOffline: false, leaving: false, sent: 0 };
+    if (result === 'leaving') return { wentOffline: false, leaving: true, sent: 0 };
     if (result === 'was-unknown')
       logger.warn('Redis did not know a user who disconnected (its data was lost); telling friends', { userId });
     const { friendIds } = await this.directory.userContext(userId);
-    const sent = await this.notifyFriends(friendIds, presenceTimeoutMessage(userId), now);
+    const sent = await this.notifyFriends(friendIds, presenceTimeoutMessage(userId, now), now);
     await this.store.friendsTold(userId);
-    return { wentOffline: true, sent };
+    return { wentOffline: true, leaving: false, sent };
   }
 
   /** Best effort: an error frame to the connection that sent a bad message. */
   async sendError(connectionId: string, message: string): Promise<void> {
     try {
-      await this.gateway.post(connectionId, Buffer.from(JSON.stringify(errorMessage(message))));
+      await this.post(connectionId, errorMessage(message));
     } catch (error) {
       logger.warn('error frame not delivered', { connectionId, error: String(error) });
     }
@@ -212,9 +279,9 @@ export class PresenceService {
     return presence?.page ?? null;
   }
 
-  /** Tells the online friends (every live connection) a message; offline friends cost one lookup in the same pipeline. */
+  /** Tells the online friends (every live connection subscribed to status) a message; offline friends cost one lookup in the same call. */
   async notifyFriends(friendIds: readonly string[], message: ServerMessage, now = this.now()): Promise<number> {
-    const connections = await this.store.connectionsOf(friendIds, now);
+    const connections = await this.store.connectionsOf(friendIds, now, 'status');
     return this.push(connectionTargets(friendIds, connections), message);
   }
 

@@ -91,9 +91,8 @@ export class TimeoutSweeper {
   private async batch(shard: number, batchSize = this.deps.settings.sweepBatchSize): Promise<SweepBatchReport> {
     const { store, directory, gateway, settings } = this.deps;
     const now = this.now();
-    const cutoff = now - settings.timeoutMs;
-    const candidates = await store.staleCandidates(shard, cutoff, batchSize);
-    const pending = candidates.length > 0 ? await store.claimStale(shard, candidates, cutoff, now) : await store.pending(shard);
+    const candidates = await store.staleCandidates(shard, now, batchSize);
+    const pending = candidates.length > 0 ? await store.claimStale(shard, candidates, now) : await store.pending(shard);
     // Batches that failed after their claim (e.g. during a database outage) leave users pending, and
     // that backlog can outgrow one batch: take at most batchSize of it, so every invocation stays
     // bounded (and finishes within its timeout), and report more until the backlog is gone.
@@ -114,11 +113,11 @@ export class TimeoutSweeper {
 
     const [friendsByUser, backOnline] = await Promise.all([directory.friendsOfMany(users), store.onlineAmong(shard, users)]);
     const offline = users.filter((userId) => !backOnline.has(userId));
-    const friendConnections = await this.connectionsOfFriends(offline, friendsByUser, now);
+    const friendConnections = await this.connectionsOfFriends(offline, friendsByUser, now, 'status');
 
     const deliveries: Delivery[] = [];
     for (const userId of offline) {
-      const data = encode(presenceTimeoutMessage(userId));
+      const data = encode(presenceTimeoutMessage(userId, now));
       for (const target of connectionTargets(friendsByUser.get(userId) ?? [], friendConnections)) deliveries.push({ target, data });
     }
     const ghostSockets = users.flatMap((userId) => pending.get(userId) ?? []);
@@ -144,10 +143,10 @@ export class TimeoutSweeper {
     if (due.length === 0) return { users: 0, sent: 0 };
     const users = due.map(({ userId }) => userId);
     const friendsByUser = await directory.friendsOfMany(users);
-    const friendConnections = await this.connectionsOfFriends(users, friendsByUser, now);
+    const friendConnections = await this.connectionsOfFriends(users, friendsByUser, now, 'pages');
     const deliveries: Delivery[] = [];
-    for (const { userId, page, latest, ownConnections } of due) {
-      const data = encode(updatePresenceMessage(userId, page, latest));
+    for (const { userId, page, latest, at, ownConnections } of due) {
+      const data = encode(updatePresenceMessage(userId, page, latest, at));
       for (const target of updateTargets(userId, ownConnections, friendsByUser.get(userId) ?? [], friendConnections))
         deliveries.push({ target, data });
     }
@@ -157,13 +156,14 @@ export class TimeoutSweeper {
     return { users: due.length, sent: report.sent };
   }
 
-  /** The live connections of every friend of these users, in one read. */
+  /** The live connections of every friend of these users at or above a subscription level, in one read. */
   private connectionsOfFriends(
     userIds: readonly string[],
     friendsByUser: ReadonlyMap<string, readonly string[]>,
     now: number,
+    level: 'pages' | 'status',
   ): Promise<Map<string, string[]>> {
     const friendIds = new Set(userIds.flatMap((userId) => friendsByUser.get(userId) ?? []));
-    return this.deps.store.connectionsOf([...friendIds], now);
+    return this.deps.store.connectionsOf([...friendIds], now, level);
   }
 }

@@ -143,7 +143,7 @@ describeWithRedisServer()('Redis faults (private redis-server behind a fault pro
     harness.connections.take(alice);
 
     await harness.disconnect('bob', bob);
-    expect(harness.connections.frames(alice)).toEqual([{ type: 'presence-timeout', userId: 'bob' }]);
+    expect(harness.connections.frames(alice)).toEqual([{ type: 'presence-timeout', userId: 'bob', at: expect.any(Number) }]);
   });
 });
 
@@ -172,18 +172,19 @@ describeWithRedisServer()('Redis Cluster with no reachable node', () => {
     const keys = new KeySpace('cluster-outage:', SHARDS);
     // As the runtime configures a cluster: commands the client queues while it reaches no node wait at most this long.
     const store = new RedisPresenceStore(client, keys, {
-      ...{ connectionMaxAgeMs: 60_000, lastSeenRetentionMs: 60_000, pageTtlMs: 60_000, limits: UNLIMITED, pushLeaseMs: 15_000 },
+      ...{ connectionMaxAgeMs: 60_000, maxAllowanceMs: 60_000, lastSeenRetentionMs: 60_000, pageTtlMs: 60_000, limits: UNLIMITED, pushLeaseMs: 15_000 },
       commandDeadlineMs: 2 * COMMAND_TIMEOUT_MS,
     });
     const now = Date.now();
-    await store.connect('alice', 'c1', now, now);
-    expect(await store.heartbeat('alice', 'c1', now + 1)).toBe('ok');
+    const c1 = { connectionId: 'c1', connectedAt: now, allowanceMs: 30_000 };
+    await store.connect('alice', c1, now);
+    expect(await store.heartbeat('alice', c1, now + 1)).toBe('ok');
 
     await cluster.stop();
     const calls = [
-      () => store.heartbeat('alice', 'c1', now + 2),
+      () => store.heartbeat('alice', c1, now + 2),
       () => store.snapshot(['alice', 'bob', 'carol']),
-      () => store.connectionsOf(['alice', 'bob'], now + 2),
+      () => store.connectionsOf(['alice', 'bob'], now + 2, 'pages'),
       () => store.staleCandidates(0, now, 10),
     ];
     // The first call finds its node gone; the cluster then reconnects, queueing what comes meanwhile.

@@ -42,9 +42,11 @@ describe('timeout sweep (sweep-shard handler, races and failures)', () => {
     await deleteKeysWithPrefix(redis, harness.keyPrefix);
   }
 
+  /** Last active `agoMs` ago on a connection without a negotiated heartbeat: due the timeout after that. */
   async function makeStale(userId: string, agoMs = 10 * 60_000): Promise<number> {
     const at = Date.now() - agoMs;
-    await redis.zadd(keys.status(keys.shardOf(userId)), at, userId);
+    const shard = keys.shardOf(userId);
+    await redis.multi().zadd(keys.status(shard), at, userId).zadd(keys.due(shard), at + TIMEOUT_SECONDS * 1000, userId).exec();
     return at;
   }
 
@@ -102,7 +104,7 @@ describe('timeout sweep (sweep-shard handler, races and failures)', () => {
     await harness.connect('recent', 'c-recent');
     await harness.connect('recent-friend', 'c-recent-friend');
     // Active just inside the timeout.
-    await redis.zadd(keys.status(keys.shardOf('recent')), Date.now() - TIMEOUT_SECONDS * 1000 + 2000, 'recent');
+    await makeStale('recent', TIMEOUT_SECONDS * 1000 - 2000);
 
     const result = await sweep(keys.shardOf('recent'));
 
@@ -116,12 +118,11 @@ describe('timeout sweep (sweep-shard handler, races and failures)', () => {
       await staleWithFriend('hb-user');
       const shard = keys.shardOf('hb-user');
       const now = Date.now();
-      const cutoff = now - TIMEOUT_SECONDS * 1000;
 
-      const candidates = await runtime.store.staleCandidates(shard, cutoff, 10);
+      const candidates = await runtime.store.staleCandidates(shard, now, 10);
       expect(candidates).toContain('hb-user');
       expect((await harness.heartbeat('hb-user', 'c-hb-user')).statusCode).toBe(200);
-      const pending = await runtime.store.claimStale(shard, candidates, cutoff, now);
+      const pending = await runtime.store.claimStale(shard, candidates, now);
 
       expect(pending.has('hb-user')).toBe(false);
       expect(await isOnline('hb-user')).toBe(true);
@@ -154,7 +155,7 @@ describe('timeout sweep (sweep-shard handler, races and failures)', () => {
       await staleWithFriend('rc-user');
       const shard = keys.shardOf('rc-user');
       const now = Date.now();
-      await runtime.store.claimStale(shard, ['rc-user'], now - TIMEOUT_SECONDS * 1000, now);
+      await runtime.store.claimStale(shard, ['rc-user'], now);
       expect(await isOnline('rc-user')).toBe(false);
       await harness.connect('rc-user', 'c-rc-user-new');
 
@@ -216,7 +217,7 @@ describe('timeout sweep (sweep-shard handler, races and failures)', () => {
 
     const result = await sweep(shard);
     expect(result).toMatchObject({ processed: 1, timedOut: 1, notifications: 1 });
-    expect(timeouts('c-friend-of-gone-user')).toEqual([{ type: 'presence-timeout', userId: 'gone-user' }]);
+    expect(timeouts('c-friend-of-gone-user')).toEqual([{ type: 'presence-timeout', userId: 'gone-user', at: expect.any(Number) }]);
 
     // A late heartbeat or update from the old socket cannot bring the user back.
     await harness.heartbeat('gone-user', 'c-gone-user');
@@ -232,7 +233,7 @@ describe('timeout sweep (sweep-shard handler, races and failures)', () => {
     const lastActive = await staleWithFriend('crash-user');
     const shard = keys.shardOf('crash-user');
     const now = Date.now();
-    const pending = await runtime.store.claimStale(shard, ['crash-user'], now - TIMEOUT_SECONDS * 1000, now);
+    const pending = await runtime.store.claimStale(shard, ['crash-user'], now);
     expect(pending).toEqual(new Map([['crash-user', ['c-crash-user']]]));
     // "Crash": nobody was told, the user is offline, the pending hash remembers them.
     expect(timeouts('c-friend-of-crash-user')).toEqual([]);
@@ -241,7 +242,7 @@ describe('timeout sweep (sweep-shard handler, races and failures)', () => {
     const result = await sweep(shard);
 
     expect(result).toMatchObject({ processed: 1, timedOut: 1, notifications: 1, connectionsClosed: 1, more: false });
-    expect(timeouts('c-friend-of-crash-user')).toEqual([{ type: 'presence-timeout', userId: 'crash-user' }]);
+    expect(timeouts('c-friend-of-crash-user')).toEqual([{ type: 'presence-timeout', userId: 'crash-user', at: expect.any(Number) }]);
     expect(harness.connections.closed).toEqual(['c-crash-user']);
     expect(await redis.hlen(keys.pending(shard))).toBe(0);
     expect((await runtime.store.snapshot(['crash-user'])).get('crash-user')?.lastSeenAt).toBe(lastActive);
@@ -259,7 +260,7 @@ describe('timeout sweep (sweep-shard handler, races and failures)', () => {
     await harness.connect('backlog-friend', 'c-backlog-friend');
     for (const id of users) await makeStale(id);
     const now = Date.now();
-    await runtime.store.claimStale(3, users, now - TIMEOUT_SECONDS * 1000, now);
+    await runtime.store.claimStale(3, users, now);
 
     const results: SweepOutput[] = [];
     do results.push(await sweep(3));
@@ -310,7 +311,7 @@ describe('timeout sweep (sweep-shard handler, races and failures)', () => {
     const result = await sweep(0);
 
     expect(result).toMatchObject({ timedOut: 2, notifications: 1 });
-    expect(timeouts('c-pair-watcher')).toEqual([{ type: 'presence-timeout', userId: a }]);
+    expect(timeouts('c-pair-watcher')).toEqual([{ type: 'presence-timeout', userId: a, at: expect.any(Number) }]);
     expect(harness.connections.posts).toBe(1);
   });
 });

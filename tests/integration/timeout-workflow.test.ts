@@ -160,13 +160,14 @@ describe('presence-timeout workflow (local execution, real handler)', () => {
     await deleteKeysWithPrefix(redis, harness.keyPrefix);
   }
 
-  /** Users whose last activity lies `agoMs` in the past (well beyond the timeout). */
+  /** Users whose last activity lies `agoMs` in the past (well beyond the timeout), so their connections' deadlines passed. */
   async function makeStale(userIds: string[], agoMs = 10 * 60_000): Promise<Map<string, number>> {
     const at = new Map<string, number>();
     const base = Date.now() - agoMs;
     for (const [i, userId] of userIds.entries()) {
       const score = base - i * 1000;
-      await redis.zadd(keys.status(keys.shardOf(userId)), score, userId);
+      const shard = keys.shardOf(userId);
+      await redis.multi().zadd(keys.status(shard), score, userId).zadd(keys.due(shard), score + TIMEOUT_SECONDS * 1000, userId).exec();
       at.set(userId, score);
     }
     return at;
@@ -266,7 +267,7 @@ describe('presence-timeout workflow (local execution, real handler)', () => {
 
     // Exactly the CONTRACT frame, once per timed-out friend, on every connection of every online friend.
     const expected = (ids: string[]) =>
-      ids.map((userId) => ({ type: 'presence-timeout', userId })).sort((a, b) => a.userId.localeCompare(b.userId));
+      ids.map((userId) => ({ type: 'presence-timeout', userId, at: expect.any(Number) })).sort((a, b) => a.userId.localeCompare(b.userId));
     const received = (connectionId: string) =>
       (harness.connections.frames(connectionId) as { userId: string }[]).sort((a, b) => a.userId.localeCompare(b.userId));
     expect(received('c-friend-a')).toEqual(expected(stale));

@@ -15,6 +15,12 @@ interface Frame {
   domain?: string;
   latestUrl?: string;
   message?: string;
+  level?: string;
+  at?: number;
+  part?: number;
+  parts?: number;
+  userPresence?: { userId: string };
+  presenceArr?: { userId: string; at: number }[];
 }
 
 const SHARE_ALL: SharingSettings = { shareMode: 'default_all', domainAllow: [], domainDeny: [] };
@@ -47,7 +53,7 @@ describe('PresenceService (on fakes)', () => {
 
       expect(await core.connect('alice', 'a1')).toEqual({ cameOnline: true, sent: 2 });
 
-      const announcement = { type: 'update-presence', userId: 'alice', ...EMPTY, latestUrl: '', latestTitle: '', latestDomain: '' };
+      const announcement = { type: 'update-presence', userId: 'alice', ...EMPTY, latestUrl: '', latestTitle: '', latestDomain: '', at: core.clock.now() };
       expect(frames('b1')).toEqual([announcement]);
       expect(frames('b2')).toEqual([announcement]);
       expect(frames('a1')).toEqual([]); // the new connection is still in its handshake: no target
@@ -101,16 +107,16 @@ describe('PresenceService (on fakes)', () => {
       await core.connect('bob', 'b1');
       clearFrames();
 
-      expect(await core.service.disconnect('alice', 'a1')).toEqual({ wentOffline: false, sent: 0 });
-      expect(await core.service.disconnect('alice', 'a1')).toEqual({ wentOffline: false, sent: 0 });
+      expect(await core.service.disconnect('alice', 'a1')).toEqual({ wentOffline: false, leaving: false, sent: 0 });
+      expect(await core.service.disconnect('alice', 'a1')).toEqual({ wentOffline: false, leaving: false, sent: 0 });
       expect(timeouts('b1')).toEqual([]);
       expect((await presenceOf('alice')).online).toBe(true);
 
       const wentOfflineAt = core.clock.advance(1000);
-      expect(await core.service.disconnect('alice', 'a2')).toEqual({ wentOffline: true, sent: 1 });
-      expect(timeouts('b1')).toEqual([{ type: 'presence-timeout', userId: 'alice' }]);
+      expect(await core.service.disconnect('alice', 'a2')).toEqual({ wentOffline: true, leaving: false, sent: 1 });
+      expect(timeouts('b1')).toEqual([{ type: 'presence-timeout', userId: 'alice', at: expect.any(Number) }]);
       expect(await presenceOf('alice')).toMatchObject({ online: false, page: null, lastSeenAt: wentOfflineAt });
-      expect(await core.service.disconnect('alice', 'a2')).toEqual({ wentOffline: false, sent: 0 });
+      expect(await core.service.disconnect('alice', 'a2')).toEqual({ wentOffline: false, leaving: false, sent: 0 });
       expect(timeouts('b1')).toHaveLength(1);
     });
   });
@@ -170,7 +176,7 @@ describe('PresenceService (on fakes)', () => {
       clearFrames();
 
       expect(await core.service.updatePresence('alice', 'a1', url(1), 'one')).toEqual({ sent: 2, deferred: false });
-      expect((await core.store.connectionsOf(['bob'], core.clock.now())).get('bob')).toEqual(['b-live']);
+      expect((await core.store.connectionsOf(['bob'], core.clock.now(), 'pages')).get('bob')).toEqual(['b-live']);
 
       const posts = core.gateway.sockets.posts;
       await core.service.updatePresence('alice', 'a1', url(2), 'two');
@@ -181,7 +187,7 @@ describe('PresenceService (on fakes)', () => {
       await core.connect('alice', 'a1');
       await core.service.connect('bob', 'b-connecting', core.clock.now());
       await core.service.updatePresence('alice', 'a1', url(1), 'one');
-      expect((await core.store.connectionsOf(['bob'], core.clock.now())).get('bob')).toEqual(['b-connecting']);
+      expect((await core.store.connectionsOf(['bob'], core.clock.now(), 'pages')).get('bob')).toEqual(['b-connecting']);
     });
 
     it('logs any other failed push and keeps the connection', async () => {
@@ -192,7 +198,7 @@ describe('PresenceService (on fakes)', () => {
 
       expect(await core.service.updatePresence('alice', 'a1', url(1), 'one')).toEqual({ sent: 1, deferred: false });
       expect(warn).toHaveBeenCalledWith('push failed', expect.objectContaining({ connectionId: 'b1', userId: 'bob' }));
-      expect((await core.store.connectionsOf(['bob'], core.clock.now())).get('bob')).toEqual(['b1']);
+      expect((await core.store.connectionsOf(['bob'], core.clock.now(), 'pages')).get('bob')).toEqual(['b1']);
     });
   });
 
@@ -332,7 +338,7 @@ describe('PresenceService (on fakes)', () => {
 
       core.directory.up();
       expect(await core.sweeper.sweepBatch(shard)).toMatchObject({ processed: 1, timedOut: 1, notifications: 1 });
-      expect(timeouts('b1')).toEqual([{ type: 'presence-timeout', userId: 'alice' }]);
+      expect(timeouts('b1')).toEqual([{ type: 'presence-timeout', userId: 'alice', at: expect.any(Number) }]);
       expect((await core.store.pending(shard)).size).toBe(0);
     });
 
@@ -340,10 +346,132 @@ describe('PresenceService (on fakes)', () => {
       const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
       await core.connect('bob', 'b1');
       clearFrames();
-      expect(await core.service.disconnect('alice', 'a-before-the-loss')).toEqual({ wentOffline: true, sent: 1 });
+      expect(await core.service.disconnect('alice', 'a-before-the-loss')).toEqual({ wentOffline: true, leaving: false, sent: 1 });
       expect(warn).toHaveBeenCalledWith(expect.stringContaining('did not know a user who disconnected'), { userId: 'alice' });
-      expect(timeouts('b1')).toEqual([{ type: 'presence-timeout', userId: 'alice' }]);
-      expect(await core.service.disconnect('alice', 'a-before-the-loss')).toEqual({ wentOffline: false, sent: 0 });
+      expect(timeouts('b1')).toEqual([{ type: 'presence-timeout', userId: 'alice', at: expect.any(Number) }]);
+      expect(await core.service.disconnect('alice', 'a-before-the-loss')).toEqual({ wentOffline: false, leaving: false, sent: 0 });
+    });
+  });
+
+  describe('subscription levels', () => {
+    it('pushes page changes to pages, came-online and presence-timeout to pages and status, nothing to none', async () => {
+      for (const id of ['b-pages', 'b-status', 'b-none']) await core.connect('bob', id);
+      await core.service.subscribe('bob', core.connection('b-status'), 'status');
+      await core.service.subscribe('bob', core.connection('b-none'), 'none');
+      clearFrames();
+
+      await core.connect('alice', 'a1');
+      await core.service.updatePresence('alice', 'a1', url(1), 'one');
+      await core.service.disconnect('alice', 'a1');
+
+      expect(frames('b-pages').map((frame) => [frame.type, frame.url])).toEqual([
+        ['update-presence', ''],
+        ['update-presence', url(1)],
+        ['presence-timeout', undefined],
+      ]);
+      expect(frames('b-status').map((frame) => [frame.type, frame.url])).toEqual([
+        ['update-presence', ''],
+        ['presence-timeout', undefined],
+      ]);
+      expect(frames('b-none')).toEqual([]);
+    });
+
+    it("echoes a user's own update only to their connections at pages", async () => {
+      await core.connect('alice', 'a-pages');
+      await core.connect('alice', 'a-status');
+      await core.service.subscribe('alice', core.connection('a-status'), 'status');
+      clearFrames();
+      await core.service.updatePresence('alice', 'a-status', url(1), 'one');
+      expect(urls('a-pages')).toEqual([url(1)]);
+      expect(frames('a-status')).toEqual([]);
+    });
+
+    it('answers subscribed; a raised level (or the first subscribe) gets a snapshot equal to GET /presence, before later pushes', async () => {
+      await core.connect('carol', 'c1');
+      await core.service.updatePresence('carol', 'c1', url(7), 'seven');
+      await core.connect('alice', 'a1');
+      clearFrames();
+
+      expect(await core.service.subscribe('alice', core.connection('a1'), 'status')).toEqual({ level: 'status', snapshotFrames: 1 });
+      const [subscribed, snapshot] = frames('a1');
+      expect(subscribed).toEqual({ type: 'subscribed', level: 'status' });
+      expect(snapshot).toMatchObject({ type: 'presence-snapshot', part: 1, parts: 1 });
+      const rest = await core.service.snapshot('alice');
+      expect({ userPresence: snapshot!.userPresence, presenceArr: snapshot!.presenceArr }).toEqual({
+        userPresence: rest.userPresence,
+        presenceArr: rest.presenceArr,
+      });
+
+      clearFrames();
+      expect(await core.service.subscribe('alice', core.connection('a1'), 'none')).toEqual({ level: 'none', snapshotFrames: 0 });
+      expect(await core.service.subscribe('alice', core.connection('a1'), 'none')).toEqual({ level: 'none', snapshotFrames: 0 });
+      expect(frames('a1')).toEqual([
+        { type: 'subscribed', level: 'none' },
+        { type: 'subscribed', level: 'none' },
+      ]);
+      clearFrames();
+      expect(await core.service.subscribe('alice', core.connection('a1'), 'pages')).toEqual({ level: 'pages', snapshotFrames: 1 });
+      expect(frames('a1').map((frame) => frame.type)).toEqual(['subscribed', 'presence-snapshot']);
+      // The snapshot carries carol's page with the time it was stored: a push that overtook it is no older.
+      const carol = frames('a1')[1]!.presenceArr!.find((entry) => entry.userId === 'carol')!;
+      expect(carol.at).toBe(core.clock.now());
+    });
+
+    it('refuses a subscribe on a connection that is not registered (reconnect) and counts it against the budget', async () => {
+      await expect(core.service.subscribe('alice', core.connection('ghost'), 'pages')).rejects.toBeInstanceOf(StaleConnectionError);
+      setUp({ limits: { messagesPerWindow: 1, floodCloseAfter: 5 } });
+      await core.connect('alice', 'a1');
+      await core.service.heartbeat('alice', core.connection('a1'));
+      await expect(core.service.subscribe('alice', core.connection('a1'), 'status')).rejects.toBeInstanceOf(RateLimitedError);
+    });
+  });
+
+  describe('negotiated heartbeat', () => {
+    it("keeps a connection with a 300 s heartbeat online for its allowance (2 x 300 + 30 s), then the sweep times it out", async () => {
+      await core.connect('bob', 'b1', 0, 24 * 60 * 60_000); // bob never goes stale here
+      await core.connect('alice', 'a1', 0, (2 * 300 + 30) * 1000);
+      clearFrames();
+      core.clock.advance(200_000);
+      await core.sweepAll();
+      expect((await presenceOf('alice')).online).toBe(true);
+      core.clock.advance(430_000);
+      await core.sweepAll();
+      expect((await presenceOf('alice')).online).toBe(false);
+      expect(timeouts('b1')).toHaveLength(1);
+    });
+  });
+
+  describe('offline grace', () => {
+    beforeEach(() => setUp({ offlineGraceMs: 30_000 }));
+
+    it('a reconnect within the grace sends friends nothing at all', async () => {
+      await core.connect('bob', 'b1');
+      await core.connect('alice', 'a1');
+      clearFrames();
+      expect(await core.service.disconnect('alice', 'a1')).toEqual({ wentOffline: false, leaving: true, sent: 0 });
+      core.clock.advance(5_000);
+      expect(await core.connect('alice', 'a2')).toEqual({ cameOnline: false, sent: 0 });
+      core.clock.advance(60_000);
+      await core.sweepAll();
+      expect(frames('b1')).toEqual([]);
+      expect((await presenceOf('alice')).online).toBe(true);
+    });
+
+    it('a departure is announced once by the sweep after the grace, and only then', async () => {
+      await core.connect('bob', 'b1');
+      await core.connect('alice', 'a1');
+      clearFrames();
+      await core.service.disconnect('alice', 'a1');
+      core.clock.advance(29_000);
+      await core.sweepAll();
+      expect(timeouts('b1')).toEqual([]);
+      core.clock.advance(1_000);
+      await core.sweepAll();
+      await core.sweepAll();
+      expect(timeouts('b1')).toEqual([{ type: 'presence-timeout', userId: 'alice', at: core.clock.now() }]);
+      // Back after the grace: a came-online push, as for any new session.
+      await core.connect('alice', 'a2');
+      expect(updates('b1').map((frame) => frame.userId)).toEqual(['alice']);
     });
   });
 
@@ -364,10 +492,11 @@ describe('PresenceService (on fakes)', () => {
         latestPage: { url: url(1), title: 'one', domain: 'example.com' },
         lastActiveAt: new Date(aliceActive).toISOString(),
         lastSeenAt: null,
+        at: aliceActive,
       });
       expect(snapshot.presenceArr.sort((a, b) => a.userId.localeCompare(b.userId))).toEqual([
-        { userId: 'bob', page: null, latestPage: null, lastActiveAt: null, lastSeenAt: null },
-        { userId: 'carol', page: null, latestPage: null, lastActiveAt: null, lastSeenAt: new Date(carolLeft).toISOString() },
+        { userId: 'bob', page: null, latestPage: null, lastActiveAt: null, lastSeenAt: null, at: 0 },
+        { userId: 'carol', page: null, latestPage: null, lastActiveAt: null, lastSeenAt: new Date(carolLeft).toISOString(), at: carolLeft },
       ]);
       expect(Object.keys(snapshot.userInfoMap).sort()).toEqual(['alice', 'bob', 'carol']);
       expect(snapshot.userInfoMap.bob).toEqual({ user_id: 'bob', first_name: 'bob', last_name: 'Test', profile_image_extension: null });

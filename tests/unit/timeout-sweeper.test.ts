@@ -51,9 +51,9 @@ describe('TimeoutSweeper (on fakes)', () => {
   /** Stages a race at the exact step: `step` runs inside the store's claim, before or after the real one. */
   function duringClaim(when: 'before' | 'after', step: (users: readonly string[]) => Promise<void>) {
     const claim = core.store.claimStale.bind(core.store);
-    return jest.spyOn(core.store, 'claimStale').mockImplementation(async (shard, candidates, cutoff, now) => {
+    return jest.spyOn(core.store, 'claimStale').mockImplementation(async (shard, candidates, now) => {
       if (when === 'before') await step(candidates);
-      const pending = await claim(shard, candidates, cutoff, now);
+      const pending = await claim(shard, candidates, now);
       if (when === 'after') await step([...pending.keys()]);
       return pending;
     });
@@ -86,7 +86,7 @@ describe('TimeoutSweeper (on fakes)', () => {
     core.directory.addUsers(['recent', 'recent-friend']).befriend(['recent', 'recent-friend']);
     await core.connect('recent', 'c-recent');
     await core.connect('recent-friend', 'c-recent-friend');
-    core.store.setLastActive('recent', core.clock.now() - TIMEOUT_MS + 2000);
+    core.store.setLastActive('recent', core.clock.now() - TIMEOUT_MS + 2000, core.clock.now() + 2000);
 
     expect(await core.sweeper.sweepBatch(shardOf('recent'))).toMatchObject({ processed: 0, timedOut: 0 });
     expect(await isOnline('recent')).toBe(true);
@@ -110,7 +110,7 @@ describe('TimeoutSweeper (on fakes)', () => {
       more: false,
     });
     for (const connectionId of ['c-friend-of-gone', 'c-friend-of-gone-phone'])
-      expect(timeouts(connectionId)).toEqual([{ type: 'presence-timeout', userId: 'gone' }]);
+      expect(timeouts(connectionId)).toEqual([{ type: 'presence-timeout', userId: 'gone', at: expect.any(Number) }]);
     expect(core.gateway.sockets.closed).toEqual(['c-gone']);
     expect((await core.store.snapshot(['gone'])).get('gone')).toMatchObject({ online: false, lastSeenAt: lastActive });
     expect((await core.store.pending(shardOf('gone'))).size).toBe(0);
@@ -144,7 +144,7 @@ describe('TimeoutSweeper (on fakes)', () => {
       await staleWithFriend('rc');
       const shard = shardOf('rc');
       const now = core.clock.now();
-      await core.store.claimStale(shard, ['rc'], now - TIMEOUT_MS, now);
+      await core.store.claimStale(shard, ['rc'], now);
       expect(await isOnline('rc')).toBe(false);
       await core.connect('rc', 'c-rc-new');
       core.gateway.sockets.clearAll();
@@ -231,7 +231,7 @@ describe('TimeoutSweeper (on fakes)', () => {
     core.gateway.sockets.drop('c-user410'); // the ghost socket is gone too
 
     expect(await core.sweeper.sweepBatch(shardOf('user410'))).toMatchObject({ timedOut: 1, notifications: 1, connectionsClosed: 1 });
-    expect((await core.store.connectionsOf(['friend-of-user410'], core.clock.now())).get('friend-of-user410')).toEqual([
+    expect((await core.store.connectionsOf(['friend-of-user410'], core.clock.now(), 'pages')).get('friend-of-user410')).toEqual([
       'c-friend-of-user410',
     ]);
   });
@@ -245,7 +245,7 @@ describe('TimeoutSweeper (on fakes)', () => {
     makeStale(b);
 
     expect(await core.sweeper.sweepBatch(0)).toMatchObject({ timedOut: 2, notifications: 1 });
-    expect(timeouts('c-watcher')).toEqual([{ type: 'presence-timeout', userId: a }]);
+    expect(timeouts('c-watcher')).toEqual([{ type: 'presence-timeout', userId: a, at: expect.any(Number) }]);
     expect(core.gateway.sockets.posts).toBe(1);
   });
 
@@ -263,7 +263,7 @@ describe('TimeoutSweeper (on fakes)', () => {
     it('works through a pending backlog larger than one batch, one batch at a time', async () => {
       const users = await staleUsers('backlog-', 3, 2 * BATCH + 1);
       const now = core.clock.now();
-      await core.store.claimStale(3, users, now - TIMEOUT_MS, now); // e.g. left by batches that failed during an outage
+      await core.store.claimStale(3, users, now); // e.g. left by batches that failed during an outage
 
       const results = [];
       do results.push(await core.sweeper.sweepBatch(3));
@@ -331,8 +331,8 @@ describe('TimeoutSweeper (on fakes)', () => {
       core.gateway.sockets.clearAll();
       const now = core.clock.now();
       // A pusher takes the lease and dies before pushing; a later page is stored meanwhile.
-      await core.store.updatePage('alice', 'a1', now, { url: url(1), title: '1', domain: 'example.com' });
-      await core.store.updatePage('alice', 'a1', now, { url: url(2), title: '2', domain: 'example.com' });
+      await core.store.updatePage('alice', core.connection('a1'), now, { url: url(1), title: '1', domain: 'example.com' });
+      await core.store.updatePage('alice', core.connection('a1'), now, { url: url(2), title: '2', domain: 'example.com' });
 
       expect(await core.sweeper.sweepBatch(shardOf('alice'))).toMatchObject({ flushed: 0 });
       core.clock.advance(core.pushLeaseMs + 1);

@@ -2,7 +2,16 @@ import { Cluster, type ClientContext, type Result } from 'ioredis';
 import type { RateLimits } from '../config';
 import { ServiceUnavailableError } from '../errors';
 import type { KeySpace } from '../keys';
-import { HIDDEN_PAGE, type ConnectionRef, type FanOutPage, type MessageVerdict, type Page, type UserPresence } from '../model';
+import {
+  HIDDEN_PAGE,
+  type ConnectionActivity,
+  type ConnectionRef,
+  type FanOutPage,
+  type MessageVerdict,
+  type Page,
+  type SubscriptionLevel,
+  type UserPresence,
+} from '../model';
 import {
   HANDSHAKE_GRACE_MS,
   type ConnectResult,
@@ -10,6 +19,7 @@ import {
   type DisconnectResult,
   type PageUpdateResult,
   type PresenceStore,
+  type SubscribeResult,
 } from '../ports/presence-store';
 import type { RedisClient } from './client';
 import { isRedisOutage } from './failures';
@@ -25,13 +35,27 @@ import {
   RELEASE_PUSH,
   REMOVE_GONE,
   SNAPSHOT,
+  SUBSCRIBE,
   UPDATE_PAGE,
 } from './scripts';
 
+const DISCONNECT_RESULTS: Record<number, DisconnectResult> = { 1: 'went-offline', 2: 'was-unknown', 3: 'leaving' };
 const VERDICTS: Record<number, MessageVerdict> = { 1: 'ok', 2: 'limited', 3: 'limited-quietly', 4: 'close', 5: 'closed' };
 
+/** A subscription level as the scripts store it (the first character of a cinfo entry), and back. */
+const LEVEL_CODES: Record<SubscriptionLevel, string> = { pages: 'p', status: 's', none: 'n' };
+const LEVELS_BY_CODE: Record<string, SubscriptionLevel | 'default'> = { p: 'pages', s: 'status', n: 'none', P: 'default' };
+/** The lowest level a push of this kind reaches (the scripts' ranks: 2 pages, 1 status). */
+const MIN_RANK: Record<Exclude<SubscriptionLevel, 'none'>, number> = { pages: 2, status: 1 };
+
 export interface StoreSettings {
+  /** API Gateway closes a connection this long after it opened (its records never outlive it). */
   connectionMaxAgeMs: number;
+  /**
+   * The longest allowance any connection can have: a user with no due time (state written before due
+   * times existed) is stale once their last activity is this old.
+   */
+  maxAllowanceMs: number;
   lastSeenRetentionMs: number;
   /** A page outlives its last refresh by this much, so an abandoned hash cannot leak. */
   pageTtlMs: number;
@@ -55,6 +79,7 @@ export const UNLIMITED: RateLimits = {
 const SCRIPTS = {
   presenceConnect: CONNECT,
   presenceHeartbeat: HEARTBEAT,
+  presenceSubscribe: SUBSCRIBE,
   presenceCountMessage: COUNT_MESSAGE,
   presenceUpdatePage: UPDATE_PAGE,
   presenceReleasePush: RELEASE_PUSH,
@@ -122,10 +147,10 @@ function page(url: string, title: string, domain: string): Page {
   return { url, title, domain };
 }
 
-/** Decodes { url, title, domain, latestUrl, latestTitle, latestDomain, connections } from a script reply. */
-function fanOutPage(reply: unknown[], at: number): FanOutPage {
-  const [u, t, d, lu, lt, ld, connections] = reply.slice(at, at + 7) as [string, string, string, string, string, string, string[]];
-  return { page: page(u, t, d), latest: page(lu, lt, ld), ownConnections: connections };
+/** Decodes { url, title, domain, latestUrl, latestTitle, latestDomain, pt, connections } from a script reply. */
+function fanOutPage(reply: unknown[], from: number): FanOutPage {
+  const [u, t, d, lu, lt, ld, pt, connections] = reply.slice(from, from + 8) as [string, string, string, string, string, string, string, string[]];
+  return { page: page(u, t, d), latest: page(lu, lt, ld), at: Number(pt) || 0, ownConnections: connections };
 }
 
 /**
@@ -159,47 +184,78 @@ export class RedisPresenceStore implements PresenceStore {
     return this.call(this.redis[name](numKeys, ...args));
   }
 
-  private userKeys(userId: string): [string, string, string] {
-    const shard = this.keys.shardOf(userId);
-    return [this.keys.status(shard), this.keys.connections(userId, shard), this.keys.page(userId, shard)];
+  /** status, due, conn, cinfo: the keys every script about a connection's activity takes first. */
+  private activityKeys(userId: string, shard = this.keys.shardOf(userId)): [string, string, string, string] {
+    return [this.keys.status(shard), this.keys.due(shard), this.keys.connections(userId, shard), this.keys.connectionInfo(userId, shard)];
+  }
+
+  /** When API Gateway closes the connection, and how long it may stay silent: what every activity script takes. */
+  private lifetime(connection: ConnectionActivity): [number, number] {
+    return [connection.connectedAt + this.settings.connectionMaxAgeMs, connection.allowanceMs];
   }
 
   // The contract of each operation is documented on the PresenceStore port; here, how Redis does it.
 
-  async connect(userId: string, connectionId: string, connectedAt: number, now: number): Promise<ConnectResult> {
-    const expiresAt = connectedAt + this.settings.connectionMaxAgeMs;
+  async connect(userId: string, connection: ConnectionActivity, now: number): Promise<ConnectResult> {
     const shard = this.keys.shardOf(userId);
+    const [expiresAt, allowanceMs] = this.lifetime(connection);
     const reply = (await this.run(
       'presenceConnect',
-      4,
-      ...this.userKeys(userId),
+      6,
+      ...this.activityKeys(userId, shard),
+      this.keys.page(userId, shard),
       this.keys.deferred(shard),
       userId,
-      connectionId,
+      connection.connectionId,
       now,
       expiresAt,
       this.settings.pageTtlMs,
       ...this.fanOutBudget,
+      allowanceMs,
+      connection.connectedAt,
     )) as unknown[];
     if (reply[0] !== 1) return { cameOnline: false, fanOut: null };
     const [, push, lu, lt, ld] = reply as [number, number, string, string, string];
-    return { cameOnline: true, fanOut: push === 1 ? { page: HIDDEN_PAGE, latest: page(lu, lt, ld), ownConnections: [] } : null };
+    return { cameOnline: true, fanOut: push === 1 ? { page: HIDDEN_PAGE, latest: page(lu, lt, ld), at: now, ownConnections: [] } : null };
   }
 
-  async heartbeat(userId: string, connectionId: string, now: number): Promise<MessageVerdict | 'stale'> {
+  async heartbeat(userId: string, connection: ConnectionActivity, now: number): Promise<MessageVerdict | 'stale'> {
     const shard = this.keys.shardOf(userId);
+    const [status, due, conn] = this.activityKeys(userId, shard);
     const result = (await this.run(
       'presenceHeartbeat',
-      3,
-      this.keys.status(shard),
-      this.keys.connections(userId, shard),
-      this.keys.messageCount(userId, connectionId, shard),
+      4,
+      status,
+      due,
+      conn,
+      this.keys.messageCount(userId, connection.connectionId, shard),
       userId,
-      connectionId,
+      connection.connectionId,
       now,
+      ...this.lifetime(connection),
       ...this.budget,
     )) as number;
     return VERDICTS[result] ?? 'stale';
+  }
+
+  async subscribe(userId: string, connection: ConnectionActivity, now: number, level: SubscriptionLevel): Promise<SubscribeResult> {
+    const shard = this.keys.shardOf(userId);
+    const reply = (await this.run(
+      'presenceSubscribe',
+      5,
+      ...this.activityKeys(userId, shard),
+      this.keys.messageCount(userId, connection.connectionId, shard),
+      userId,
+      connection.connectionId,
+      now,
+      ...this.lifetime(connection),
+      ...this.budget,
+      LEVEL_CODES[level],
+    )) as unknown[];
+    const verdict = VERDICTS[reply[0] as number];
+    if (!verdict) return { stored: false, verdict: 'stale' };
+    if (verdict === 'closed') return { stored: false, verdict };
+    return { stored: true, verdict, previous: LEVELS_BY_CODE[reply[1] as string] ?? 'pages' };
   }
 
   async countMessage(userId: string, connectionId: string): Promise<MessageVerdict> {
@@ -207,18 +263,17 @@ export class RedisPresenceStore implements PresenceStore {
     return VERDICTS[result]!;
   }
 
-  async updatePage(userId: string, connectionId: string, now: number, visible: Page): Promise<PageUpdateResult> {
+  async updatePage(userId: string, connection: ConnectionActivity, now: number, visible: Page): Promise<PageUpdateResult> {
     const shard = this.keys.shardOf(userId);
     const reply = (await this.run(
       'presenceUpdatePage',
-      5,
-      this.keys.status(shard),
-      this.keys.connections(userId, shard),
+      7,
+      ...this.activityKeys(userId, shard),
       this.keys.page(userId, shard),
-      this.keys.messageCount(userId, connectionId, shard),
+      this.keys.messageCount(userId, connection.connectionId, shard),
       this.keys.deferred(shard),
       userId,
-      connectionId,
+      connection.connectionId,
       now,
       visible.url,
       visible.title,
@@ -226,21 +281,27 @@ export class RedisPresenceStore implements PresenceStore {
       this.settings.pageTtlMs,
       ...this.budget,
       ...this.fanOutBudget,
+      ...this.lifetime(connection),
     )) as unknown[];
     const verdict = VERDICTS[reply[0] as number];
     if (!verdict) return { stored: false, verdict: 'stale' };
     if (verdict === 'closed') return { stored: false, verdict };
     const [, push, lu, lt, ld, connections] = reply as [number, number, string, string, string, string[]];
-    return { stored: true, verdict, fanOut: push === 1 ? { page: visible, latest: page(lu, lt, ld), ownConnections: connections } : null };
+    return {
+      stored: true,
+      verdict,
+      fanOut: push === 1 ? { page: visible, latest: page(lu, lt, ld), at: now, ownConnections: connections } : null,
+    };
   }
 
   async releasePush(userId: string, now: number, mayPushAgain: boolean): Promise<FanOutPage | null> {
     const shard = this.keys.shardOf(userId);
     const reply = (await this.run(
       'presenceReleasePush',
-      4,
+      5,
       this.keys.status(shard),
       this.keys.connections(userId, shard),
+      this.keys.connectionInfo(userId, shard),
       this.keys.page(userId, shard),
       this.keys.deferred(shard),
       userId,
@@ -257,19 +318,20 @@ export class RedisPresenceStore implements PresenceStore {
     const due = await this.call(this.redis.zrangebyscore(deferred, '-inf', now, 'LIMIT', 0, limit));
     if (due.length === 0) return [];
     const keys = [this.keys.status(shard), deferred];
-    for (const userId of due) keys.push(this.keys.connections(userId, shard), this.keys.page(userId, shard));
+    for (const userId of due) {
+      keys.push(this.keys.connections(userId, shard), this.keys.connectionInfo(userId, shard), this.keys.page(userId, shard));
+    }
     const [interval, , leaseMs] = this.fanOutBudget;
     const claimed = (await this.run('presenceClaimDeferred', keys.length, ...keys, now, interval, leaseMs, ...due)) as unknown[][];
     return claimed.map((reply) => ({ userId: reply[0] as string, ...fanOutPage(reply, 1) }));
   }
 
-  async disconnect(userId: string, connectionId: string, now: number): Promise<DisconnectResult> {
+  async disconnect(userId: string, connectionId: string, now: number, graceMs: number): Promise<DisconnectResult> {
     const shard = this.keys.shardOf(userId);
     const result = await this.run(
       'presenceDisconnect',
-      6,
-      this.keys.status(shard),
-      this.keys.connections(userId, shard),
+      8,
+      ...this.activityKeys(userId, shard),
       this.keys.page(userId, shard),
       this.keys.lastSeen(shard),
       this.keys.pending(shard),
@@ -278,11 +340,12 @@ export class RedisPresenceStore implements PresenceStore {
       connectionId,
       now,
       this.settings.lastSeenRetentionMs,
+      graceMs,
     );
-    return result === 1 ? 'went-offline' : result === 2 ? 'was-unknown' : 'unchanged';
+    return DISCONNECT_RESULTS[result as number] ?? 'unchanged';
   }
 
-  /** One script call per user: a connection's score is its expiry, so "registered within the grace" is a score bound. */
+  /** One script call per user (its connections and their opening times share the user's slot). */
   async removeConnections(refs: readonly ConnectionRef[], now: number): Promise<void> {
     if (refs.length === 0) return;
     const byUser = new Map<string, string[]>();
@@ -291,16 +354,16 @@ export class RedisPresenceStore implements PresenceStore {
       if (list) list.push(connectionId);
       else byUser.set(userId, [connectionId]);
     }
-    const removeIfExpiresBefore = now - HANDSHAKE_GRACE_MS + this.settings.connectionMaxAgeMs;
+    const openedBefore = now - HANDSHAKE_GRACE_MS;
     await Promise.all(
       [...byUser].map(([userId, connectionIds]) =>
-        this.run('presenceRemoveGone', 1, this.keys.connections(userId), removeIfExpiresBefore, ...connectionIds),
+        this.run('presenceRemoveGone', 2, this.keys.connections(userId), this.keys.connectionInfo(userId), openedBefore, ...connectionIds),
       ),
     );
   }
 
   /** One script call on a single Redis; one per shard on a cluster. */
-  async connectionsOf(userIds: readonly string[], now: number): Promise<Map<string, string[]>> {
+  async connectionsOf(userIds: readonly string[], now: number, level: Exclude<SubscriptionLevel, 'none'>): Promise<Map<string, string[]>> {
     const connections = new Map<string, string[]>();
     if (userIds.length === 0) return connections;
     const decode = (reply: unknown) => {
@@ -311,15 +374,15 @@ export class RedisPresenceStore implements PresenceStore {
       // every user goes into one call: one command instead of one per shard (a fan-out's biggest cost in
       // client CPU after the posts). A cluster gets one call per shard, below.
       const ids = [...new Set(userIds)];
-      const keys = ids.map((userId) => this.keys.connections(userId));
-      decode(await this.run('presenceLiveConnections', keys.length, ...keys, now, ...ids));
+      const keys = ids.flatMap((userId) => [this.keys.connections(userId), this.keys.connectionInfo(userId)]);
+      decode(await this.run('presenceLiveConnections', keys.length, ...keys, now, MIN_RANK[level], ...ids));
       return connections;
     }
     await this.perShard(
       userIds,
       (shard, ids) => {
-        const keys = ids.map((userId) => this.keys.connections(userId, shard));
-        return ['presenceLiveConnections', keys.length, ...keys, now, ...ids];
+        const keys = ids.flatMap((userId) => [this.keys.connections(userId, shard), this.keys.connectionInfo(userId, shard)]);
+        return ['presenceLiveConnections', keys.length, ...keys, now, MIN_RANK[level], ...ids];
       },
       (_ids, reply) => decode(reply),
     );
@@ -338,14 +401,16 @@ export class RedisPresenceStore implements PresenceStore {
       (ids, reply) => {
         const flat = reply as string[];
         ids.forEach((userId, i) => {
-          const [lastActive, lastSeen, u, t, d, lu, lt, ld] = flat.slice(i * 8, i * 8 + 8);
+          const [lastActive, lastSeen, u, t, d, lu, lt, ld, pt] = flat.slice(i * 9, i * 9 + 9);
           const online = lastActive !== '';
+          const lastSeenAt = !online && lastSeen ? Number(lastSeen) : null;
           presence.set(userId, {
             online,
             lastActiveAt: online ? Number(lastActive) : null,
             page: online ? { url: u ?? '', title: t ?? '', domain: d ?? '' } : null,
             latestPage: online && lu ? { url: lu, title: lt ?? '', domain: ld ?? '' } : null,
-            lastSeenAt: !online && lastSeen ? Number(lastSeen) : null,
+            lastSeenAt,
+            at: online ? Number(pt) || 0 : (lastSeenAt ?? 0),
           });
         });
       },
@@ -355,20 +420,31 @@ export class RedisPresenceStore implements PresenceStore {
 
   // --- timeout sweep -------------------------------------------------------
 
-  async staleCandidates(shard: number, cutoff: number, limit: number): Promise<string[]> {
-    return this.call(this.redis.zrangebyscore(this.keys.status(shard), '-inf', cutoff, 'LIMIT', 0, limit));
+  /**
+   * Users whose due time has passed, earliest first, then (the backstop for state written before due
+   * times existed, or lost with a due set) users whose last activity is older than the longest allowance.
+   */
+  async staleCandidates(shard: number, now: number, limit: number): Promise<string[]> {
+    const due = await this.call(this.redis.zrangebyscore(this.keys.due(shard), '-inf', now, 'LIMIT', 0, limit));
+    if (due.length >= limit) return due;
+    const silent = await this.call(
+      this.redis.zrangebyscore(this.keys.status(shard), '-inf', now - this.settings.maxAllowanceMs, 'LIMIT', 0, limit),
+    );
+    return [...new Set([...due, ...silent])].slice(0, limit);
   }
 
-  async claimStale(shard: number, candidates: readonly string[], cutoff: number, now: number): Promise<Map<string, string[]>> {
-    const keys = [this.keys.status(shard), this.keys.lastSeen(shard), this.keys.pending(shard), this.keys.deferred(shard)];
-    for (const userId of candidates) keys.push(this.keys.connections(userId, shard), this.keys.page(userId, shard));
+  async claimStale(shard: number, candidates: readonly string[], now: number): Promise<Map<string, string[]>> {
+    const keys = [this.keys.status(shard), this.keys.due(shard), this.keys.lastSeen(shard), this.keys.pending(shard), this.keys.deferred(shard)];
+    for (const userId of candidates) {
+      keys.push(this.keys.connections(userId, shard), this.keys.connectionInfo(userId, shard), this.keys.page(userId, shard));
+    }
     const flat = (await this.run(
       'presenceClaimStale',
       keys.length,
       ...keys,
-      cutoff,
       now,
       this.settings.lastSeenRetentionMs,
+      now - this.settings.maxAllowanceMs,
       ...candidates,
     )) as string[];
     return new Map([...pairsToMap(flat)].map(([userId, joined]) => [userId, splitConnections(joined)]));

@@ -100,6 +100,9 @@ function redis.pcall(...)
   return { err = tostring(reply) }
 end
 
+-- Redis runs Lua 5.1, whose unpack is a global (Lua 5.4 keeps only table.unpack).
+unpack = table.unpack
+
 function redis.error_reply(message) return { err = message } end
 function redis.status_reply(message) return { ok = message } end
 function redis.log() end

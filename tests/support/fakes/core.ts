@@ -1,4 +1,5 @@
-import type { PresenceConfig, RateLimits } from '../../../layers/core/config';
+import { longestAllowanceMs, type PresenceConfig, type RateLimits } from '../../../layers/core/config';
+import type { ConnectionActivity } from '../../../layers/core/model';
 import { PresenceService } from '../../../layers/core/presence-service';
 import { TimeoutSweeper } from '../../../layers/core/timeout-sweeper';
 import { FakeFriendDirectory } from './friend-directory';
@@ -16,7 +17,10 @@ export const GENEROUS_LIMITS: RateLimits = {
   fanOutIntervalMs: 1,
 };
 
-type SweepSettings = Pick<PresenceConfig, 'timeoutMs' | 'sweepBatchSize' | 'pushConcurrency' | 'statusShards' | 'sweepTimeBudgetMs'>;
+type SweepSettings = Pick<
+  PresenceConfig,
+  'timeoutMs' | 'offlineGraceMs' | 'sweepBatchSize' | 'pushConcurrency' | 'statusShards' | 'sweepTimeBudgetMs'
+>;
 
 export interface FakeCoreOptions extends Partial<SweepSettings> {
   limits?: Partial<RateLimits>;
@@ -42,6 +46,7 @@ export function fakeCore(options: FakeCoreOptions = {}) {
   const clock = new TestClock();
   const settings: SweepSettings = {
     timeoutMs: options.timeoutMs ?? 2 * MINUTE,
+    offlineGraceMs: options.offlineGraceMs ?? 0,
     sweepBatchSize: options.sweepBatchSize ?? 100,
     pushConcurrency: options.pushConcurrency ?? 4,
     statusShards: options.statusShards ?? 4,
@@ -53,8 +58,9 @@ export function fakeCore(options: FakeCoreOptions = {}) {
     {
       shards: settings.statusShards,
       connectionMaxAgeMs,
+      maxAllowanceMs: longestAllowanceMs(settings),
       lastSeenRetentionMs: 30 * 24 * 60 * MINUTE,
-      pageTtlMs: connectionMaxAgeMs + settings.timeoutMs,
+      pageTtlMs: connectionMaxAgeMs + longestAllowanceMs(settings),
       limits: { ...GENEROUS_LIMITS, ...options.limits },
       pushLeaseMs,
     },
@@ -74,10 +80,14 @@ export function fakeCore(options: FakeCoreOptions = {}) {
     sweeper,
     settings,
     pushLeaseMs,
+    /** A connection as a route knows it: opened now, without a negotiated heartbeat. */
+    connection(connectionId: string): ConnectionActivity {
+      return { connectionId, connectedAt: clock.now(), allowanceMs: settings.timeoutMs };
+    },
     /** Opens the socket at the gateway, then runs $connect, as API Gateway does (connected `agoMs` ago). */
-    connect(userId: string, connectionId: string, agoMs = 0) {
+    connect(userId: string, connectionId: string, agoMs = 0, allowanceMs = settings.timeoutMs) {
       gateway.open(connectionId);
-      return service.connect(userId, connectionId, clock.now() - agoMs);
+      return service.connect(userId, { connectionId, connectedAt: clock.now() - agoMs, allowanceMs });
     },
     /** Every shard once, as one run of the state machine (each shard's loop until it has no more). */
     async sweepAll() {

@@ -7,17 +7,21 @@
  * it is atomic. tests/integration/presence-store-contract.test.ts holds it to the Redis store's behaviour.
  *
  * Like Redis, expiry by time to live (message windows, page records, connection sets) follows the
- * store's own clock; every other rule follows the `now` its caller passes.
+ * store's own clock; every other rule follows the `now` its caller passes. A connection is live until its
+ * deadline (its last message plus its allowance, capped at its close); a user is due (timed out by the
+ * sweep) once their latest deadline, or the end of their offline grace, has passed.
  */
 import type { RateLimits } from '../../../layers/core/config';
 import { KeySpace } from '../../../layers/core/keys';
 import {
   HIDDEN_PAGE,
   type Clock,
+  type ConnectionActivity,
   type ConnectionRef,
   type FanOutPage,
   type MessageVerdict,
   type Page,
+  type SubscriptionLevel,
   type UserPresence,
 } from '../../../layers/core/model';
 import { HANDSHAKE_GRACE_MS } from '../../../layers/core/ports/presence-store';
@@ -27,11 +31,13 @@ import type {
   DisconnectResult,
   PageUpdateResult,
   PresenceStore,
+  SubscribeResult,
 } from '../../../layers/core/ports/presence-store';
 
 export interface MemoryStoreSettings {
   shards: number;
   connectionMaxAgeMs: number;
+  maxAllowanceMs: number;
   lastSeenRetentionMs: number;
   pageTtlMs: number;
   limits: RateLimits;
@@ -49,12 +55,27 @@ interface PageRecord {
   leaseUntil: number | null;
   /** A page was stored that no fan-out has sent yet. */
   unsent: boolean;
+  /** When the page became the user's state (the pushes' `at`). */
+  at: number;
   expiresAt: number;
 }
+
+/** One connection of a user: live until its deadline; its level ('default' until it subscribes) and when it opened. */
+interface ConnectionRecord {
+  deadline: number;
+  level: SubscriptionLevel | 'default';
+  openedAt: number;
+  /** When API Gateway closes it: the set lives until its latest connection's close. */
+  closesAt: number;
+}
+
+const RANK: Record<SubscriptionLevel | 'default', number> = { none: 0, status: 1, pages: 2, default: 2 };
 
 interface Shard {
   /** Online users → last activity. */
   online: Map<string, number>;
+  /** Online users → when the sweep may time them out. */
+  due: Map<string, number>;
   /** Users who went offline → when (bounded retention). */
   lastSeen: Map<string, number>;
   /** Users whose friends are still to be told they went offline → the connections they had. */
@@ -81,8 +102,8 @@ function lowest(entries: Iterable<[string, number]>, atMost: number, limit = Inf
     .map(([member]) => member);
 }
 
-function dropExpired(connections: Map<string, number>, now: number): void {
-  for (const [id, expiry] of connections) if (expiry <= now) connections.delete(id);
+function dropDead(connections: Map<string, ConnectionRecord>, now: number): void {
+  for (const [id, record] of connections) if (record.deadline <= now) connections.delete(id);
 }
 
 function copy(page: Page): Page {
@@ -92,8 +113,8 @@ function copy(page: Page): Page {
 export class MemoryPresenceStore implements PresenceStore {
   private readonly keys: KeySpace;
   private readonly shards: Shard[];
-  /** User → connection id → when it expires. */
-  private readonly connections = new Map<string, Map<string, number>>();
+  /** User → connection id → its record. */
+  private readonly connections = new Map<string, Map<string, ConnectionRecord>>();
   private readonly pages = new Map<string, PageRecord>();
   private readonly windows = new Map<string, MessageWindow>();
 
@@ -104,6 +125,7 @@ export class MemoryPresenceStore implements PresenceStore {
     this.keys = new KeySpace('', settings.shards);
     this.shards = Array.from({ length: settings.shards }, () => ({
       online: new Map(),
+      due: new Map(),
       lastSeen: new Map(),
       pending: new Map(),
       deferred: new Map(),
@@ -114,57 +136,82 @@ export class MemoryPresenceStore implements PresenceStore {
     return this.keys.shardOf(userId);
   }
 
-  /** Test hook: sets a user's last activity (as a test writes a status score into Redis), making them stale. */
-  setLastActive(userId: string, at: number): void {
+  /** Test hook: sets a user's last activity and due time (as a test writes their scores into Redis), making them stale. */
+  setLastActive(userId: string, at: number, dueAt = at): void {
     this.shard(userId).online.set(userId, at);
+    this.shard(userId).due.set(userId, dueAt);
   }
 
-  async connect(userId: string, connectionId: string, connectedAt: number, now: number): Promise<ConnectResult> {
-    const expiresAt = connectedAt + this.settings.connectionMaxAgeMs;
-    if (expiresAt <= now) return { cameOnline: false, fanOut: null };
-    const connections = this.connectionsOfUser(userId) ?? new Map<string, number>();
-    dropExpired(connections, now);
-    connections.set(connectionId, expiresAt);
+  /** Test hook: forgets a user's due time (state written before due times existed lacks it). */
+  forgetDue(userId: string): void {
+    this.shard(userId).due.delete(userId);
+  }
+
+  async connect(userId: string, connection: ConnectionActivity, now: number): Promise<ConnectResult> {
+    const closesAt = connection.connectedAt + this.settings.connectionMaxAgeMs;
+    if (closesAt <= now) return { cameOnline: false, fanOut: null };
+    const deadline = Math.min(now + connection.allowanceMs, closesAt);
+    const connections = this.connectionsOfUser(userId) ?? new Map<string, ConnectionRecord>();
+    dropDead(connections, now);
+    connections.set(connection.connectionId, { deadline, level: 'default', openedAt: connection.connectedAt, closesAt });
     this.connections.set(userId, connections);
 
     const shard = this.shard(userId);
     const cameOnline = !shard.online.has(userId);
     this.touch(shard, userId, now);
     if (!cameOnline) {
+      this.extendDue(shard, userId, deadline);
       this.refresh(this.pageOf(userId));
       return { cameOnline: false, fanOut: null };
     }
+    shard.due.set(userId, deadline);
     const record = this.pageOf(userId) ?? this.newPage();
     record.page = HIDDEN_PAGE;
+    record.at = now;
     this.pages.set(userId, this.refresh(record));
     const leaseHeld = (record.leaseUntil ?? 0) > now;
     if (!leaseHeld && this.takeToken(record, now)) {
       this.takeLease(shard, userId, record, now);
-      return { cameOnline: true, fanOut: { page: copy(HIDDEN_PAGE), latest: copy(record.latest ?? HIDDEN_PAGE), ownConnections: [] } };
+      return {
+        cameOnline: true,
+        fanOut: { page: copy(HIDDEN_PAGE), latest: copy(record.latest ?? HIDDEN_PAGE), at: now, ownConnections: [] },
+      };
     }
     record.unsent = true;
     this.deferNoLaterThan(shard, userId, Math.max(record.leaseUntil ?? 0, now));
     return { cameOnline: true, fanOut: null };
   }
 
-  async heartbeat(userId: string, connectionId: string, now: number): Promise<MessageVerdict | 'stale'> {
-    if (!this.isRegistered(userId, connectionId, now)) return 'stale';
-    const verdict = this.countAgainstBudget(userId, connectionId);
-    if (verdict !== 'closed') this.touch(this.shard(userId), userId, now);
+  async heartbeat(userId: string, connection: ConnectionActivity, now: number): Promise<MessageVerdict | 'stale'> {
+    if (!this.isRegistered(userId, connection, now)) return 'stale';
+    const verdict = this.countAgainstBudget(userId, connection.connectionId);
+    if (verdict !== 'closed') this.activity(userId, connection, now);
     return verdict;
+  }
+
+  async subscribe(userId: string, connection: ConnectionActivity, now: number, level: SubscriptionLevel): Promise<SubscribeResult> {
+    if (!this.isRegistered(userId, connection, now)) return { stored: false, verdict: 'stale' };
+    const verdict = this.countAgainstBudget(userId, connection.connectionId);
+    if (verdict === 'closed') return { stored: false, verdict };
+    this.activity(userId, connection, now);
+    const record = this.connectionsOfUser(userId)!.get(connection.connectionId)!;
+    const previous = record.level;
+    record.level = level;
+    return { stored: true, verdict, previous };
   }
 
   async countMessage(userId: string, connectionId: string): Promise<MessageVerdict> {
     return this.countAgainstBudget(userId, connectionId);
   }
 
-  async updatePage(userId: string, connectionId: string, now: number, visible: Page): Promise<PageUpdateResult> {
-    if (!this.isRegistered(userId, connectionId, now)) return { stored: false, verdict: 'stale' };
-    const verdict = this.countAgainstBudget(userId, connectionId);
+  async updatePage(userId: string, connection: ConnectionActivity, now: number, visible: Page): Promise<PageUpdateResult> {
+    if (!this.isRegistered(userId, connection, now)) return { stored: false, verdict: 'stale' };
+    const verdict = this.countAgainstBudget(userId, connection.connectionId);
     if (verdict === 'closed') return { stored: false, verdict };
     const shard = this.shard(userId);
-    this.touch(shard, userId, now);
+    this.activity(userId, connection, now);
     const record = this.pageOf(userId) ?? this.newPage();
+    record.at = now;
     if (visible.url !== '') {
       record.page = copy(visible);
       record.latest = copy(visible);
@@ -184,7 +231,7 @@ export class MemoryPresenceStore implements PresenceStore {
     return {
       stored: true,
       verdict,
-      fanOut: { page: visible, latest: copy(record.latest ?? HIDDEN_PAGE), ownConnections: this.live(userId, now) },
+      fanOut: { page: visible, latest: copy(record.latest ?? HIDDEN_PAGE), at: now, ownConnections: this.live(userId, now, 'pages') },
     };
   }
 
@@ -224,15 +271,25 @@ export class MemoryPresenceStore implements PresenceStore {
     return claimed;
   }
 
-  async disconnect(userId: string, connectionId: string, now: number): Promise<DisconnectResult> {
+  async disconnect(userId: string, connectionId: string, now: number, graceMs: number): Promise<DisconnectResult> {
     const connections = this.connectionsOfUser(userId);
     connections?.delete(connectionId);
-    if (connections) dropExpired(connections, now);
-    if (connections && connections.size > 0) return 'unchanged';
-    this.connections.delete(userId);
-    this.pages.delete(userId);
+    if (connections) dropDead(connections, now);
     const shard = this.shard(userId);
+    const online = shard.online.has(userId);
+    if (connections && connections.size > 0) {
+      if (online) shard.due.set(userId, Math.max(...[...connections.values()].map(({ deadline }) => deadline)));
+      return 'unchanged';
+    }
+    this.connections.delete(userId);
+    if (online && graceMs > 0) {
+      this.touch(shard, userId, now);
+      shard.due.set(userId, now + graceMs);
+      return 'leaving';
+    }
+    this.pages.delete(userId);
     shard.deferred.delete(userId);
+    shard.due.delete(userId);
     const wasOnline = shard.online.delete(userId);
     if (!wasOnline && shard.lastSeen.has(userId)) return 'unchanged';
     this.wentOffline(shard, userId, now, now);
@@ -245,20 +302,20 @@ export class MemoryPresenceStore implements PresenceStore {
   }
 
   async removeConnections(refs: readonly ConnectionRef[], now: number): Promise<void> {
-    // A connection's expiry tells when it was registered: younger than the grace, it may be in its handshake.
-    const removeIfExpiresBefore = now - HANDSHAKE_GRACE_MS + this.settings.connectionMaxAgeMs;
+    // Younger than the grace, a connection may still be in its handshake.
+    const openedBefore = now - HANDSHAKE_GRACE_MS;
     for (const { userId, connectionId } of refs) {
       const connections = this.connectionsOfUser(userId);
-      const expiry = connections?.get(connectionId);
-      if (expiry !== undefined && expiry < removeIfExpiresBefore) connections!.delete(connectionId);
+      const record = connections?.get(connectionId);
+      if (record !== undefined && record.openedAt < openedBefore) connections!.delete(connectionId);
       if (connections?.size === 0) this.connections.delete(userId);
     }
   }
 
-  async connectionsOf(userIds: readonly string[], now: number): Promise<Map<string, string[]>> {
+  async connectionsOf(userIds: readonly string[], now: number, level: Exclude<SubscriptionLevel, 'none'>): Promise<Map<string, string[]>> {
     const found = new Map<string, string[]>();
     for (const userId of new Set(userIds)) {
-      const live = this.live(userId, now);
+      const live = this.live(userId, now, level);
       if (live.length > 0) found.set(userId, live);
     }
     return found;
@@ -270,13 +327,8 @@ export class MemoryPresenceStore implements PresenceStore {
       const shard = this.shard(userId);
       const lastActive = shard.online.get(userId);
       if (lastActive === undefined) {
-        presence.set(userId, {
-          online: false,
-          lastActiveAt: null,
-          page: null,
-          latestPage: null,
-          lastSeenAt: shard.lastSeen.get(userId) ?? null,
-        });
+        const lastSeenAt = shard.lastSeen.get(userId) ?? null;
+        presence.set(userId, { online: false, lastActiveAt: null, page: null, latestPage: null, lastSeenAt, at: lastSeenAt ?? 0 });
         continue;
       }
       const record = this.pageOf(userId);
@@ -286,27 +338,39 @@ export class MemoryPresenceStore implements PresenceStore {
         page: copy(record?.page ?? HIDDEN_PAGE),
         latestPage: record?.latest ? copy(record.latest) : null,
         lastSeenAt: null,
+        at: record?.at ?? 0,
       });
     }
     return presence;
   }
 
-  async staleCandidates(shard: number, cutoff: number, limit: number): Promise<string[]> {
-    return lowest(this.shards[shard]!.online, cutoff, limit);
+  async staleCandidates(shardIndex: number, now: number, limit: number): Promise<string[]> {
+    const shard = this.shards[shardIndex]!;
+    const due = lowest(shard.due, now, limit);
+    if (due.length >= limit) return due;
+    const silent = lowest(shard.online, now - this.settings.maxAllowanceMs, limit);
+    return [...new Set([...due, ...silent])].slice(0, limit);
   }
 
-  async claimStale(shardIndex: number, candidates: readonly string[], cutoff: number, now: number): Promise<Map<string, string[]>> {
+  async claimStale(shardIndex: number, candidates: readonly string[], now: number): Promise<Map<string, string[]>> {
     const shard = this.shards[shardIndex]!;
     for (const userId of candidates) {
       const lastActive = shard.online.get(userId);
-      if (lastActive === undefined || lastActive > cutoff) continue; // active again since the scan
-      const had = lowest(this.connectionsOfUser(userId) ?? [], Infinity);
+      const due = shard.due.get(userId);
+      const stale = due !== undefined ? due <= now : lastActive !== undefined && lastActive <= now - this.settings.maxAllowanceMs;
+      if (!stale) continue; // active again since the scan
+      if (lastActive === undefined) {
+        shard.due.delete(userId);
+        continue;
+      }
+      const had = [...(this.connectionsOfUser(userId) ?? [])].map(([id, { deadline }]): [string, number] => [id, deadline]);
       this.connections.delete(userId);
       this.pages.delete(userId);
       shard.online.delete(userId);
+      shard.due.delete(userId);
       shard.deferred.delete(userId);
       this.wentOffline(shard, userId, lastActive, now);
-      shard.pending.set(userId, had);
+      shard.pending.set(userId, lowest(had, Infinity));
     }
     return this.pending(shardIndex);
   }
@@ -343,24 +407,43 @@ export class MemoryPresenceStore implements PresenceStore {
     for (const [id, seenAt] of shard.lastSeen) if (seenAt <= now - this.settings.lastSeenRetentionMs) shard.lastSeen.delete(id);
   }
 
-  /** A user's connections, unless the whole set has expired (its time to live is its newest connection's expiry). */
-  private connectionsOfUser(userId: string): Map<string, number> | undefined {
+  /** A user's connections, unless the whole set has expired (its time to live is its latest connection's close). */
+  private connectionsOfUser(userId: string): Map<string, ConnectionRecord> | undefined {
     const connections = this.connections.get(userId);
-    if (connections && Math.max(...connections.values()) <= this.clock()) {
+    if (connections && Math.max(...[...connections.values()].map(({ closesAt }) => closesAt)) <= this.clock()) {
       this.connections.delete(userId);
       return undefined;
     }
     return connections;
   }
 
-  private isRegistered(userId: string, connectionId: string, now: number): boolean {
-    const expiry = this.connectionsOfUser(userId)?.get(connectionId);
-    return expiry !== undefined && expiry > now;
+  /** Registered and not yet closed by API Gateway (a deadline that passed is forgiven until the sweep runs). */
+  private isRegistered(userId: string, connection: ConnectionActivity, now: number): boolean {
+    const closesAt = connection.connectedAt + this.settings.connectionMaxAgeMs;
+    return closesAt > now && this.connectionsOfUser(userId)?.has(connection.connectionId) === true;
   }
 
-  private live(userId: string, now: number): string[] {
+  /** A message on a registered connection: its deadline moves on; the user's activity and due time never move back. */
+  private activity(userId: string, connection: ConnectionActivity, now: number): void {
+    const record = this.connectionsOfUser(userId)!.get(connection.connectionId)!;
+    const deadline = Math.min(now + connection.allowanceMs, connection.connectedAt + this.settings.connectionMaxAgeMs);
+    record.deadline = Math.max(record.deadline, deadline);
+    const shard = this.shard(userId);
+    this.touch(shard, userId, now);
+    this.extendDue(shard, userId, deadline);
+  }
+
+  private extendDue(shard: Shard, userId: string, due: number): void {
+    const current = shard.due.get(userId);
+    if (current === undefined || due > current) shard.due.set(userId, due);
+  }
+
+  /** Live connections (deadline ahead) at or above a level, ordered as the Redis set orders them (by deadline). */
+  private live(userId: string, now: number, level: Exclude<SubscriptionLevel, 'none'>): string[] {
     return lowest(
-      [...(this.connectionsOfUser(userId) ?? [])].filter(([, expiry]) => expiry > now),
+      [...(this.connectionsOfUser(userId) ?? [])]
+        .filter(([, record]) => record.deadline > now && RANK[record.level] >= RANK[level])
+        .map(([id, { deadline }]): [string, number] => [id, deadline]),
       Infinity,
     );
   }
@@ -375,7 +458,7 @@ export class MemoryPresenceStore implements PresenceStore {
   }
 
   private newPage(): PageRecord {
-    return { page: HIDDEN_PAGE, latest: null, budgetTat: null, leaseUntil: null, unsent: false, expiresAt: 0 };
+    return { page: HIDDEN_PAGE, latest: null, budgetTat: null, leaseUntil: null, unsent: false, at: 0, expiresAt: 0 };
   }
 
   private refresh(record: PageRecord): PageRecord;
@@ -424,6 +507,6 @@ export class MemoryPresenceStore implements PresenceStore {
   }
 
   private fanOutOf(userId: string, record: PageRecord, now: number): FanOutPage {
-    return { page: copy(record.page), latest: copy(record.latest ?? HIDDEN_PAGE), ownConnections: this.live(userId, now) };
+    return { page: copy(record.page), latest: copy(record.latest ?? HIDDEN_PAGE), at: record.at, ownConnections: this.live(userId, now, 'pages') };
   }
 }
