@@ -6,17 +6,32 @@ import { UnauthorizedError } from '../layers/core/errors';
 import { authorizerHandler } from '../layers/core/lambda/build';
 import { logger } from '../layers/core/logger';
 import { countBy, Metric } from '../layers/core/metrics';
+import { parseHeartbeatParameter } from '../layers/core/validation';
 
 const verifier = createTokenVerifier(loadJwtConfig());
 // Fetch the JWKS during init; a failure here is retried lazily on the first request.
 const hydrated = verifier.hydrate().catch((error: unknown) => logger.warn('JWKS prefetch failed', { error: String(error) }));
 
-function policy(principalId: string, effect: 'Allow' | 'Deny', resource: string, userId?: string): APIGatewayAuthorizerResult {
+type ConnectionContext = { userId: string; heartbeatSeconds?: number };
+
+function policy(principalId: string, effect: 'Allow' | 'Deny', resource: string, context?: ConnectionContext): APIGatewayAuthorizerResult {
   return {
     principalId,
     policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: resource }] },
-    ...(userId ? { context: { userId } } : {}),
+    ...(context ? { context } : {}),
   };
+}
+
+/**
+ * The heartbeat interval the client negotiated, for every later event of the connection (API Gateway
+ * copies this context into each). An invalid one is left out here: $connect refuses it with its reason.
+ */
+function negotiatedHeartbeat(query: Record<string, string | undefined> | null | undefined): number | undefined {
+  try {
+    return parseHeartbeatParameter(query);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -36,7 +51,8 @@ export const handler = authorizerHandler(async (event, log) => {
   try {
     const userId = await verifier.verify(token);
     log.userId = userId;
-    return policy(userId, 'Allow', event.methodArn, userId);
+    const heartbeatSeconds = negotiatedHeartbeat(event.queryStringParameters);
+    return policy(userId, 'Allow', event.methodArn, heartbeatSeconds ? { userId, heartbeatSeconds } : { userId });
   } catch (error) {
     const reason = refusalReason(error);
     log.reason = reason;

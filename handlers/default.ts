@@ -10,7 +10,7 @@ import { parseFrame } from '../layers/core/validation';
 // Redis and the error frame: the @connections client loads on the first one (unknown frames are rare).
 const service = presenceService(containerConfig(), { store: containerRedis().store, gateway: gatewayOnFirstUse() });
 
-const KNOWN_ACTIONS = ['heartbeat', 'update-presence'];
+const KNOWN_ACTIONS = ['heartbeat', 'update-presence', 'subscribe', 'keepalive'];
 
 /**
  * $default: frames no route matched get an error frame explaining why; the socket stays open. They

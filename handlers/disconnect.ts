@@ -12,9 +12,12 @@ const service = presenceService(containerConfig(), {
   gateway: gatewayOnFirstUse(),
 });
 
-/** $disconnect: drop the connection; friends hear presence-timeout only when it was the user's last. */
+/**
+ * $disconnect: drop the connection; friends hear presence-timeout only when it was the user's last, at
+ * once, or from the sweep when the offline grace (OFFLINE_GRACE_SECONDS) ends without a new connection.
+ */
 export const handler = websocketHandler(service, async (event, log) => {
-  const { wentOffline, sent } = await service.disconnect(connectionUser(event), event.requestContext.connectionId);
-  Object.assign(log, { wentOffline, pushes: sent });
+  const { wentOffline, leaving, sent } = await service.disconnect(connectionUser(event), event.requestContext.connectionId);
+  Object.assign(log, { wentOffline, ...(leaving ? { leaving } : {}), pushes: sent });
   return { statusCode: 200 };
 });

@@ -39,7 +39,7 @@ export const handler = taskHandler<SweepShardInput, SweepShardOutput>(
     if (timedOutUsers.length > 0) {
       Object.assign(log, {
         timedOutUsers: timedOutUsers.slice(0, LOGGED_USERS),
-        why: `no heartbeat or update for ${config.presence.timeoutMs / 1000} s`,
+        why: `silent longer than their connections allow (${config.presence.timeoutMs / 1000} s without a negotiated heartbeat), or their offline grace ended`,
       });
     }
     return { ...result, startedAt: new Date(task.startedAt).toISOString() };

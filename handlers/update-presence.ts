@@ -1,4 +1,4 @@
-import { connectionUser } from '../layers/core/http/identity';
+import { connectionActivity, connectionUser } from '../layers/core/http/identity';
 import { websocketHandler } from '../layers/core/lambda/build';
 import { containerConfig } from '../layers/core/runtime/config';
 import { containerPostgres } from '../layers/core/runtime/postgres';
@@ -15,10 +15,15 @@ const service = presenceService(config, {
 });
 
 /** update-presence: validate, apply the user's sharing rules, store, push to friends and own devices. */
-export const handler = websocketHandler(service, async (event, log) => {
-  const userId = connectionUser(event);
-  const { url, title } = parsePageUpdate(event.body, config.presence);
-  const { sent, deferred } = await service.updatePresence(userId, event.requestContext.connectionId, url, title);
-  Object.assign(log, { pushes: sent, ...(deferred ? { deferred } : {}) });
-  return { statusCode: 200 };
-});
+export const handler = websocketHandler(
+  service,
+  async (event, log) => {
+    const userId = connectionUser(event);
+    const { url, title } = parsePageUpdate(event.body, config.presence);
+    const { sent, deferred } = await service.updatePresence(userId, connectionActivity(event, config.presence.timeoutMs), url, title);
+    Object.assign(log, { pushes: sent, ...(deferred ? { deferred } : {}) });
+    return { statusCode: 200 };
+  },
+  // An update fanned out at once is routine; one deferred by a budget is worth reading.
+  { routine: (fields) => !fields.deferred },
+);

@@ -51,6 +51,7 @@ export const FUNCTION_PACKAGES: Readonly<Record<string, PackagePolicy>> = {
   ConnectFunction: { atStart: [...HANDLER, ...PRESENCE, ...POSTGRES], onFirstUse: [...TRACING, ...SECRET, ...PUSH] },
   DisconnectFunction: { atStart: [...HANDLER, ...PRESENCE, ...POSTGRES], onFirstUse: [...TRACING, ...SECRET, ...PUSH] },
   UpdatePresenceFunction: { atStart: [...HANDLER, ...PRESENCE, ...POSTGRES], onFirstUse: [...TRACING, ...SECRET, ...PUSH] },
+  SubscribeFunction: { atStart: [...HANDLER, ...PRESENCE, ...POSTGRES], onFirstUse: [...TRACING, ...SECRET, ...PUSH] },
   SweepShardFunction: { atStart: [...HANDLER, ...PRESENCE, ...POSTGRES], onFirstUse: [...TRACING, ...SECRET, ...PUSH] },
   GetPresenceFunction: { atStart: [...HANDLER, ...PRESENCE, ...POSTGRES], onFirstUse: [...TRACING, ...SECRET] },
   GetUserPresenceFunction: { atStart: [...HANDLER, ...PRESENCE, ...POSTGRES], onFirstUse: [...TRACING, ...SECRET] },

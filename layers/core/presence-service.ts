@@ -34,7 +34,7 @@ export interface PresenceServiceDeps {
   store: PresenceStore;
   directory: FriendDirectory;
   gateway: ConnectionGateway;
-  settings: Pick<PresenceConfig, 'pushConcurrency' | 'timeoutMs' | 'offlineGraceMs'>;
+  settings: Pick<PresenceConfig, 'pushConcurrency' | 'offlineGraceMs'>;
   clock?: Clock;
 }
 
@@ -83,7 +83,6 @@ export class PresenceService {
   private readonly directory: FriendDirectory;
   private readonly gateway: ConnectionGateway;
   private readonly pushConcurrency: number;
-  private readonly defaultAllowanceMs: number;
   private readonly offlineGraceMs: number;
   private readonly now: Clock;
 
@@ -92,16 +91,10 @@ export class PresenceService {
     this.directory = deps.directory;
     this.gateway = deps.gateway;
     this.pushConcurrency = deps.settings.pushConcurrency;
-    this.defaultAllowanceMs = deps.settings.timeoutMs;
     this.offlineGraceMs = deps.settings.offlineGraceMs;
     this.now = deps.clock ?? Date.now;
   }
 
-  /** A connection known only by its id: with the default allowance (PRESENCE_TIMEOUT_SECONDS), opened now unless known. */
-  private activityOf(connection: ConnectionActivity | string, connectedAt = this.now()): ConnectionActivity {
-    if (typeof connection !== 'string') return connection;
-    return { connectionId: connection, connectedAt, allowanceMs: this.defaultAllowanceMs };
-  }
 
   /**
    * Registers the connection and marks the user active, so a silent client still times out. When the
@@ -109,8 +102,8 @@ export class PresenceService {
    * latest shared page), so they show the user online before the first update. That is best effort:
    * a failure there never refuses the connection; the sweep then sends it.
    */
-  async connect(userId: string, connection: ConnectionActivity | string, connectedAt?: number): Promise<{ cameOnline: boolean; sent: number }> {
-    const { cameOnline, fanOut } = await this.store.connect(userId, this.activityOf(connection, connectedAt), this.now());
+  async connect(userId: string, connection: ConnectionActivity): Promise<{ cameOnline: boolean; sent: number }> {
+    const { cameOnline, fanOut } = await this.store.connect(userId, connection, this.now());
     let sent = 0;
     if (fanOut) {
       try {
@@ -126,8 +119,8 @@ export class PresenceService {
     return { cameOnline, sent };
   }
 
-  async heartbeat(userId: string, connection: ConnectionActivity | string): Promise<void> {
-    const verdict = await this.store.heartbeat(userId, this.activityOf(connection), this.now());
+  async heartbeat(userId: string, connection: ConnectionActivity): Promise<void> {
+    const verdict = await this.store.heartbeat(userId, connection, this.now());
     if (verdict === 'stale') throw new StaleConnectionError();
     enforceBudget(verdict);
   }
@@ -172,13 +165,13 @@ export class PresenceService {
    */
   async updatePresence(
     userId: string,
-    connection: ConnectionActivity | string,
+    connection: ConnectionActivity,
     url: string,
     title: string,
   ): Promise<{ sent: number; deferred: boolean }> {
     const context = await this.directory.userContext(userId);
     const page = visiblePage(context.sharing, url, title);
-    const result = await this.store.updatePage(userId, this.activityOf(connection), this.now(), page);
+    const result = await this.store.updatePage(userId, connection, this.now(), page);
     if (!result.stored) {
       if (result.verdict === 'stale') throw new StaleConnectionError();
       return { sent: 0, deferred: false };

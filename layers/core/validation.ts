@@ -1,5 +1,6 @@
+import { MAX_HEARTBEAT_SECONDS, type PresenceConfig } from './config';
 import { BadRequestError, InvalidInputError } from './errors';
-import type { PresenceConfig } from './config';
+import { SUBSCRIPTION_LEVELS, type SubscriptionLevel } from './model';
 import type { SweepTask } from './timeout-sweeper';
 
 export interface PageUpdate {
@@ -71,6 +72,29 @@ export function shortenUrl(url: string, maxLength: number): string {
 function stripControlCharacters(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f]/g, ' ');
+}
+
+/** A subscribe frame: `{"action":"subscribe","level":"pages"|"status"|"none"}`. */
+export function parseSubscribe(body: string | null | undefined): SubscriptionLevel {
+  const { level } = parseFrame(body);
+  if (typeof level !== 'string' || !(SUBSCRIPTION_LEVELS as readonly string[]).includes(level)) {
+    throw new BadRequestError(`"level" must be one of: ${SUBSCRIPTION_LEVELS.join(', ')}`);
+  }
+  return level as SubscriptionLevel;
+}
+
+/**
+ * The heartbeat interval a client asks for when it connects (`heartbeat=<seconds>` in the connect URL's
+ * query string): a whole number from 1 to MAX_HEARTBEAT_SECONDS, or undefined when it asked for none.
+ */
+export function parseHeartbeatParameter(query: Record<string, string | undefined> | null | undefined): number | undefined {
+  const raw = query?.heartbeat;
+  if (raw === undefined) return undefined;
+  const seconds = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isInteger(seconds) || seconds < 1 || seconds > MAX_HEARTBEAT_SECONDS) {
+    throw new BadRequestError(`heartbeat must be a whole number of seconds from 1 to ${MAX_HEARTBEAT_SECONDS}`);
+  }
+  return seconds;
 }
 
 /** What a user id in a path may look like (Cognito subs, usernames, e-mail addresses), at most 128 characters. */

@@ -2,7 +2,8 @@
  * Turns a sample event from events/ into one the running local stack gives a real answer to
  * (`npm run invoke`):
  * - every `<token for alice>` placeholder becomes a token for that user, minted for the stack;
- * - request times are now, a $connect's connectedAt too, and a sweep task's startedAt;
+ * - request times are now, and so are a sweep task's startedAt and a connection's connectedAt (unless the
+ *   event is sent as a live connection, whose own is kept): a sample's old one is past API Gateway's cap;
  * - a WebSocket message from a user who has a live connection (e.g. `npm run ws -- alice`) is sent as
  *   that connection, so the function sees a registered connection and its pushes reach real sockets.
  */
@@ -70,7 +71,7 @@ export async function prepareEvent(raw: Json, options: PrepareOptions): Promise<
     context.requestTimeEpoch = now;
     context.requestTime = requestTime(now);
   }
-  if (context.eventType === 'CONNECT') context.connectedAt = now;
+  if (typeof context.connectedAt === 'number') context.connectedAt = now;
   if (context.eventType !== 'MESSAGE' || typeof context.connectionId !== 'string') return { event, notes };
 
   const user = context.authorizer?.userId ?? context.authorizer?.principalId;

@@ -1,7 +1,7 @@
 /**
  * The local stack's log line for a sweep run that timed someone out:
  *
- *   [sweep] timed out alice (silent 152 s): 1 friend told, 1 socket closed; PRESENCE_TIMEOUT_SECONDS=150 (38 ms)
+ *   [sweep] timed out alice (silent 152 s): 1 friend told, 1 socket closed; silent longer than their connections allow (...) (38 ms)
  *
  * The sweep function reports counts only, so before a run this reads who is stale (the same
  * candidate query the sweeper makes, through the handlers' own store) and their last activity, and
@@ -51,7 +51,8 @@ export function timeoutLine(
   const who = named.length === 0 ? plural(totals.timedOut, 'user') : [...named, ...(unnamed > 0 ? [`${unnamed} more`] : [])].join(', ');
   return (
     `[sweep] timed out ${who}: ${plural(totals.notifications, 'friend')} told, ` +
-    `${plural(totals.connectionsClosed, 'socket')} closed; no heartbeat or update for more than PRESENCE_TIMEOUT_SECONDS=${timeoutSeconds} (${durationMs} ms)`
+    `${plural(totals.connectionsClosed, 'socket')} closed; silent longer than their connections allow ` +
+    `(PRESENCE_TIMEOUT_SECONDS=${timeoutSeconds} without a negotiated heartbeat) or their offline grace ended (${durationMs} ms)`
   );
 }
 
@@ -67,7 +68,7 @@ export class TimeoutReporter {
     const { store, timeoutMs } = this.deps;
     const now = this.now();
     const shards = Array.from({ length: this.deps.statusShards }, (_, shard) => shard);
-    const candidates = (await Promise.all(shards.map((shard) => store.staleCandidates(shard, now - timeoutMs + LOOKAHEAD_MS, MAX_NAMED)))).flat();
+    const candidates = (await Promise.all(shards.map((shard) => store.staleCandidates(shard, now + LOOKAHEAD_MS, MAX_NAMED)))).flat();
     const presence = candidates.length > 0 ? await store.snapshot(candidates) : new Map();
     const lastActiveAt = new Map(candidates.map((userId) => [userId, presence.get(userId)?.lastActiveAt ?? now - timeoutMs]));
     // Silence is measured when the sweep acts (a lookahead candidate was not stale yet at `now`).
@@ -81,7 +82,7 @@ export class TimeoutReporter {
       const silent = userId === undefined ? undefined : silentMsOf(userId);
       return silent === undefined
         ? undefined
-        : `timed out by the sweep: silent for ${Math.round(silent / 1000)} s, more than PRESENCE_TIMEOUT_SECONDS=${timeoutSeconds}`;
+        : `timed out by the sweep: silent for ${Math.round(silent / 1000)} s, longer than the connection allows, or the offline grace ended`;
     });
 
     return async (totals, durationMs) => {

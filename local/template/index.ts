@@ -34,4 +34,4 @@ export function readStack(parameters: Record<string, string | string[]>, templat
 
 export type { FunctionSpec, StateMachineSpec };
 export type { RestApiSpec, RestRoute } from './rest-api';
-export type { WebSocketApiSpec, WebSocketRoute } from './websocket-api';
+export type { WebSocketApiSpec, WebSocketIntegration, WebSocketRoute } from './websocket-api';

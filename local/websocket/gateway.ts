@@ -1,8 +1,9 @@
 /**
  * The local API Gateway for the WebSocket API: authorizes and runs $connect during the HTTP upgrade
  * (a refusal answers the handshake with that status), routes each frame by the template's route
- * selection expression, runs $disconnect when a socket ends, and reproduces the limits clients meet in
- * AWS: 10-minute idle and 2-hour maximum connection time, 32 KB frames (closed with 1009).
+ * selection expression to its function, or answers it itself for a MOCK integration, runs $disconnect
+ * when a socket ends, and reproduces the limits clients meet in AWS: 10-minute idle and 2-hour maximum
+ * connection time, 32 KB frames (closed with 1009).
  *
  * It is also the ConnectionRegistry behind the management API, so handlers reach these sockets
  * through the real AWS SDK client.
@@ -82,6 +83,11 @@ function userOf(info: ConnectionInfo): string | undefined {
 /** `heartbeat alice Abc= -> 200 OK (3 ms)`: the gateway's one line per route invocation. */
 function routeLine(routeKey: string, info: ConnectionInfo, outcome: string, started: number): string {
   return `[ws] ${routeKey} ${userOf(info) ?? '-'} ${info.connectionId} -> ${outcome} (${Date.now() - started} ms)`;
+}
+
+/** `MOCK 200 OK`: a route API Gateway answered itself. */
+function mockOutcome(statusCode: number): string {
+  return `MOCK ${httpStatus(statusCode)}`;
 }
 
 function seconds(ms: number): string {
@@ -169,23 +175,29 @@ export class WebSocketGateway implements ConnectionRegistry {
 
     let statusCode = 200;
     let failure = '';
-    if (route) {
+    let refusalBody: string | undefined;
+    if (route?.integration.kind === 'mock') {
+      statusCode = route.integration.statusCode;
+    } else if (route) {
+      const { function: fn } = route.integration;
       try {
-        const result = await this.options.invoker.invoke<{ statusCode?: number; headers?: Record<string, string> } | undefined>(
-          route.function,
+        const result = await this.options.invoker.invoke<{ statusCode?: number; headers?: Record<string, string>; body?: string } | undefined>(
+          fn,
           connectEvent(info, handshake),
         );
         statusCode = result?.statusCode ?? 200;
+        refusalBody = result?.body;
         const protocol = headerValue(result?.headers, 'sec-websocket-protocol');
         if (protocol) this.protocols.set(request, protocol);
       } catch (error) {
-        failure = `: ${route.function.logicalId} failed: ${String(error)}`;
+        failure = `: ${fn.logicalId} failed: ${String(error)}`;
         statusCode = 500;
       }
     }
     if (statusCode < 200 || statusCode > 299) {
       this.options.log(routeLine('$connect', info, `${httpStatus(statusCode)}, handshake refused${failure}`, started));
-      this.refuse(socket, statusCode);
+      // A 4xx of $connect reaches the client with its body (the reason); a failure never shows its details.
+      this.refuse(socket, statusCode, statusCode < 500 ? refusalBody : undefined);
       return;
     }
     if (socket.destroyed || this.closing) {
@@ -199,8 +211,8 @@ export class WebSocketGateway implements ConnectionRegistry {
   }
 
   /** Answers the handshake with an HTTP status (when the client is still there to read it). */
-  private refuse(socket: Duplex, statusCode: number): void {
-    if (refuseHandshake(socket, statusCode)) this.options.meter?.refused();
+  private refuse(socket: Duplex, statusCode: number, body?: string): void {
+    if (refuseHandshake(socket, statusCode, body)) this.options.meter?.refused();
   }
 
   private async authorize(route: WebSocketRoute, info: ConnectionInfo, handshake: Handshake): Promise<AuthorizerOutcome> {
@@ -299,13 +311,19 @@ export class WebSocketGateway implements ConnectionRegistry {
       return;
     }
     const route = this.options.api.routes.get(routeKey)!;
+    if (route.integration.kind === 'mock') {
+      // API Gateway answers itself: nothing is invoked, and without a route response nothing goes back.
+      this.options.log(routeLine(routeKey, connection.info, mockOutcome(route.integration.statusCode), started));
+      return;
+    }
+    const { function: fn } = route.integration;
     const event = messageEvent(connection.info, routeKey, body, isBinary);
     try {
-      const result = await this.options.invoker.invoke<{ statusCode?: number; body?: string } | undefined>(route.function, event);
+      const result = await this.options.invoker.invoke<{ statusCode?: number; body?: string } | undefined>(fn, event);
       this.options.log(routeLine(routeKey, connection.info, httpStatus(result?.statusCode ?? 200), started));
       if (route.routeResponseSelectionExpression && typeof result?.body === 'string') this.reply(connection, result.body);
     } catch (error) {
-      this.options.log(routeLine(routeKey, connection.info, `failed: ${route.function.logicalId}: ${String(error)}`, started));
+      this.options.log(routeLine(routeKey, connection.info, `failed: ${fn.logicalId}: ${String(error)}`, started));
       this.reply(connection, { message: 'Internal server error', connectionId, requestId: event.requestContext.requestId });
     }
   }
@@ -326,11 +344,16 @@ export class WebSocketGateway implements ConnectionRegistry {
       this.options.log(routeLine('$disconnect', info, `closed (${closed}); no $disconnect route`, started));
       return;
     }
+    if (route.integration.kind === 'mock') {
+      this.options.log(routeLine('$disconnect', info, `${mockOutcome(route.integration.statusCode)}; closed (${closed})`, started));
+      return;
+    }
+    const { function: fn } = route.integration;
     try {
-      const result = await this.options.invoker.invoke<{ statusCode?: number } | undefined>(route.function, disconnectEvent(info, status.code, status.reason));
+      const result = await this.options.invoker.invoke<{ statusCode?: number } | undefined>(fn, disconnectEvent(info, status.code, status.reason));
       this.options.log(routeLine('$disconnect', info, `${httpStatus(result?.statusCode ?? 200)}; closed (${closed})`, started));
     } catch (error) {
-      this.options.log(routeLine('$disconnect', info, `failed: ${route.function.logicalId}: ${String(error)}; closed (${closed})`, started));
+      this.options.log(routeLine('$disconnect', info, `failed: ${fn.logicalId}: ${String(error)}; closed (${closed})`, started));
     }
   }
 
@@ -432,9 +455,9 @@ function byteLength(data: RawData): number {
  * Answers the upgrade request with a plain HTTP status, as API Gateway does when $connect refuses;
  * false when the client had already gone.
  */
-function refuseHandshake(socket: Duplex, statusCode: number): boolean {
+function refuseHandshake(socket: Duplex, statusCode: number, reason?: string): boolean {
   if (socket.destroyed) return false;
-  const body = REFUSAL_BODIES[statusCode] ?? JSON.stringify({ message: STATUS_CODES[statusCode] ?? 'Error' });
+  const body = reason ?? REFUSAL_BODIES[statusCode] ?? JSON.stringify({ message: STATUS_CODES[statusCode] ?? 'Error' });
   socket.end(
     `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Error'}\r\n` +
       'Connection: close\r\nContent-Type: application/json\r\n' +

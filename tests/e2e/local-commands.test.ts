@@ -104,7 +104,7 @@ describe('npm run ws', () => {
     alice.write('/raw this is not json');
     await alice.waitFor(/← error from the server: Message is not valid JSON$/);
     alice.write('{"action":"dance"}');
-    await alice.waitFor(/← error from the server: Unknown action "dance"; expected one of: heartbeat, update-presence$/);
+    await alice.waitFor(/← error from the server: Unknown action "dance"; expected one of: heartbeat, update-presence, subscribe, keepalive$/);
     alice.write('/heartbeat');
     alice.write('/dance');
     await alice.waitFor(/· not a command: \/dance \(type \/help for the list\)$/);
@@ -263,7 +263,7 @@ describe('npm run invoke', () => {
       stdout: '',
       lines: [
         'template.yaml has no function NoSuchFunction; its functions are: AuthorizerFunction, ConnectFunction, DefaultFunction, ' +
-          'DisconnectFunction, GetPresenceFunction, GetUserPresenceFunction, HeartbeatFunction, SweepShardFunction, UpdatePresenceFunction.',
+          'DisconnectFunction, GetPresenceFunction, GetUserPresenceFunction, HeartbeatFunction, SubscribeFunction, SweepShardFunction, UpdatePresenceFunction.',
       ],
     });
     const missing = path.join(scratch, 'missing.json');

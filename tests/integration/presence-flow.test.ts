@@ -270,7 +270,7 @@ describe('presence flow through the real handlers', () => {
       }
       const frames = harness.connections.frames(alice) as { type: string; message: string }[];
       expect(frames).toHaveLength(5);
-      expect(frames[0]).toEqual({ type: 'error', message: 'Unknown action "teleport"; expected one of: heartbeat, update-presence' });
+      expect(frames[0]).toEqual({ type: 'error', message: 'Unknown action "teleport"; expected one of: heartbeat, update-presence, subscribe, keepalive' });
       expect(frames.every((frame) => frame.type === 'error')).toBe(true);
     });
 

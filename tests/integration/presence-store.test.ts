@@ -63,7 +63,7 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
     const gateway = ApiGatewayConnectionGateway.create(sink.endpoint, 'us-east-1');
     sinkGateway = gateway;
     const directory = new PostgresFriendDirectory(pool, noCache);
-    service = new PresenceService({ store, directory, gateway, settings: { pushConcurrency: 8, timeoutMs: DEFAULT_ALLOWANCE, offlineGraceMs: 0 }, clock: now });
+    service = new PresenceService({ store, directory, gateway, settings: { pushConcurrency: 8, offlineGraceMs: 0 }, clock: now });
     sweeper = new TimeoutSweeper({
       store,
       directory,
@@ -392,7 +392,7 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
         store,
         directory: cachedDirectory,
         gateway: sinkGateway,
-        settings: { pushConcurrency: 8, timeoutMs: DEFAULT_ALLOWANCE, offlineGraceMs: 0 },
+        settings: { pushConcurrency: 8, offlineGraceMs: 0 },
         clock: now,
       });
       expect((await cachedService.snapshot(me)).presenceArr.map((entry) => entry.userId)).toEqual([old]);
@@ -409,15 +409,15 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
       const stale = Array.from({ length: 5 }, () => user('stale'));
       await seedUsers(pool, [a, b, c, ...stale]);
       await befriendAll(pool, [[a, b], [c, a], ...stale.map((s) => [s, b] as [string, string])]);
-      for (const [u, conn] of [
+      for (const [u, id] of [
         [a, 'ca'],
         [b, 'cb'],
         [c, 'cc'],
       ] as const) {
-        sockets.open(`${conn}-${topology}`);
-        await service.connect(u, `${conn}-${topology}`, clock);
+        sockets.open(`${id}-${topology}`);
+        await service.connect(u, conn(`${id}-${topology}`));
       }
-      await service.updatePresence(a, `ca-${topology}`, 'https://www.bbc.co.uk/news', 'News');
+      await service.updatePresence(a, conn(`ca-${topology}`), 'https://www.bbc.co.uk/news', 'News');
       expect(sockets.frames(`cb-${topology}`)).toEqual([
         expect.objectContaining({ type: 'update-presence', userId: a, domain: 'bbc.co.uk' }),
       ]);
@@ -425,7 +425,7 @@ function presenceCoreSuite(topology: string, connect: () => Promise<RedisClient>
 
       for (const s of stale) {
         sockets.open(`ghost-${s}`);
-        await service.connect(s, `ghost-${s}`, clock - 10 * MINUTE);
+        await service.connect(s, conn(`ghost-${s}`, clock - 10 * MINUTE));
       }
       // Make them stale: their last activity is ten minutes ago, and so their connection's deadline passed.
       for (const s of stale) {

@@ -121,7 +121,7 @@ describe('logs and metrics of real invocations', () => {
     const batches = logLines(lines, 'sweep batch');
     expect(batches).toHaveLength(new Set([keys.shardOf('alice'), keys.shardOf('bob')]).size);
     expect(batches.flatMap((line) => line.timedOutUsers as string[]).sort()).toEqual(['alice', 'bob']);
-    expect(batches[0]).toMatchObject({ level: 'INFO', why: 'no heartbeat or update for 5 s' });
+    expect(batches[0]).toMatchObject({ level: 'INFO', why: "silent longer than their connections allow (5 s without a negotiated heartbeat), or their offline grace ended" });
     const metrics = emfMetrics(lines);
     expect(metrics.get('SweepUsersTimedOut')?.flatMap((metric) => metric.values).reduce((a, b) => a + b, 0)).toBe(2);
     expect(metrics.get('SweepBatches')?.flatMap((metric) => metric.values)).toHaveLength(4);

@@ -165,6 +165,12 @@ describe('invoke event preparation', () => {
       requestContext: { connectedAt: now },
     });
     expect(connect.notes).toEqual(['token placeholders replaced with tokens for carol, alice minted for this stack']);
+    // A message sent as the sample's own connection: opened now (the sample's date is past API Gateway's cap).
+    const message = await prepareEvent(
+      { requestContext: { eventType: 'MESSAGE', connectionId: 'sample=', connectedAt: 1, authorizer: { userId: 'nobody-live' } } },
+      { mintToken, connections, now },
+    );
+    expect(message.event).toMatchObject({ requestContext: { connectionId: 'sample=', connectedAt: now } });
     const sweep = await prepareEvent({ shard: 0, startedAt: '2020-01-01T00:00:00Z' }, { mintToken, connections, now });
     expect(sweep.event).toEqual({ shard: 0, startedAt: '2026-12-01T12:00:00.000Z' });
   });
@@ -220,7 +226,7 @@ describe('the sweep run report', () => {
     expect(
       timeoutLine([{ userId: 'alice', silentMs: 152_400 }], totals({ timedOut: 1, notifications: 2, connectionsClosed: 1 }), 150, 38),
     ).toBe(
-      '[sweep] timed out alice (silent 152 s): 2 friends told, 1 socket closed; no heartbeat or update for more than PRESENCE_TIMEOUT_SECONDS=150 (38 ms)',
+      '[sweep] timed out alice (silent 152 s): 2 friends told, 1 socket closed; silent longer than their connections allow (PRESENCE_TIMEOUT_SECONDS=150 without a negotiated heartbeat) or their offline grace ended (38 ms)',
     );
     expect(timeoutLine([], totals({ timedOut: 2 }), 150, 5)).toMatch(/^\[sweep\] timed out 2 users: 0 friends told/);
     expect(timeoutLine([{ userId: 'a', silentMs: 1000 }], totals({ timedOut: 3 }), 150, 5)).toMatch(
@@ -256,7 +262,7 @@ describe('the sweep run report', () => {
     });
 
     const finish = await reporter.start();
-    expect(explainer?.('alice')).toBe('timed out by the sweep: silent for 160 s, more than PRESENCE_TIMEOUT_SECONDS=150');
+    expect(explainer?.('alice')).toBe("timed out by the sweep: silent for 160 s, longer than the connection allows, or the offline grace ended");
     expect(explainer?.('carol')).toBeUndefined();
     online.set('alice', false); // the run timed alice out; bob came back meanwhile
     await finish(
@@ -266,7 +272,7 @@ describe('the sweep run report', () => {
     expect(explainer).toBeUndefined();
     expect(lines).toEqual([
       '[sweep] shard 1 failed: States.Timeout',
-      '[sweep] timed out alice (silent 160 s): 1 friend told, 1 socket closed; no heartbeat or update for more than PRESENCE_TIMEOUT_SECONDS=150 (12 ms)',
+      '[sweep] timed out alice (silent 160 s): 1 friend told, 1 socket closed; silent longer than their connections allow (PRESENCE_TIMEOUT_SECONDS=150 without a negotiated heartbeat) or their offline grace ended (12 ms)',
     ]);
 
     const quiet = await reporter.start();
@@ -303,7 +309,7 @@ describe('the sweep run report', () => {
     online.set('dave', false);
     await finish(totals({ timedOut: 1, notifications: 1, connectionsClosed: 1 }), 20);
     expect(lines).toEqual([
-      '[sweep] timed out dave (silent 151 s): 1 friend told, 1 socket closed; no heartbeat or update for more than PRESENCE_TIMEOUT_SECONDS=150 (20 ms)',
+      '[sweep] timed out dave (silent 151 s): 1 friend told, 1 socket closed; silent longer than their connections allow (PRESENCE_TIMEOUT_SECONDS=150 without a negotiated heartbeat) or their offline grace ended (20 ms)',
     ]);
   });
 });

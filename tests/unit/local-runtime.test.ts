@@ -2,6 +2,9 @@
 import { compilePath } from '../../local/rest/path-match';
 import { rateToMs } from '../../local/sweep/schedule';
 import { readStack } from '../../local/template';
+import type { CfnTemplate, CfnValue } from '../../local/template/cfn-yaml';
+import { TemplateResolver } from '../../local/template/intrinsics';
+import { readWebSocketApi, type WebSocketIntegration } from '../../local/template/websocket-api';
 import { evaluateAuthorizerResult, authorizerFailure } from '../../local/websocket/authorizer-policy';
 import { compileRouteSelection, selectRoute } from '../../local/websocket/route-selection';
 
@@ -10,15 +13,19 @@ const PARAMETERS = { StageName: 'local', CognitoUserPoolId: 'us-east-1_local', C
 describe('readStack (template.yaml is the only routing table)', () => {
   const stack = readStack(PARAMETERS);
 
-  it('maps every WebSocket route key to its function and the $connect authorizer', () => {
-    const routes = Object.fromEntries([...stack.websocket.routes].map(([key, route]) => [key, route.function.logicalId]));
+  it('maps every WebSocket route key to its function (or MOCK) and the $connect authorizer', () => {
+    const answeredBy = (integration: WebSocketIntegration) => (integration.kind === 'lambda' ? integration.function.logicalId : integration);
+    const routes = Object.fromEntries([...stack.websocket.routes].map(([key, route]) => [key, answeredBy(route.integration)]));
     expect(routes).toEqual({
       $connect: 'ConnectFunction',
       $disconnect: 'DisconnectFunction',
       heartbeat: 'HeartbeatFunction',
       'update-presence': 'UpdatePresenceFunction',
+      subscribe: 'SubscribeFunction',
+      keepalive: { kind: 'mock', statusCode: 200 },
       $default: 'DefaultFunction',
     });
+    expect(stack.websocket.routes.get('keepalive')?.routeResponseSelectionExpression).toBeUndefined();
     expect(stack.websocket.routes.get('$connect')?.authorizer?.logicalId).toBe('AuthorizerFunction');
     expect(stack.websocket.routeSelectionExpression).toBe('$request.body.action');
   });
@@ -48,12 +55,54 @@ describe('readStack (template.yaml is the only routing table)', () => {
   });
 });
 
+describe('MOCK integrations (API Gateway answers the route itself)', () => {
+  /** A WebSocket API with one route, `ping`, on the integration given. */
+  function apiWith(integration: Record<string, CfnValue>, route: Record<string, CfnValue> = {}): CfnTemplate {
+    return {
+      Resources: {
+        Api: { Type: 'AWS::ApiGatewayV2::Api', Properties: { ProtocolType: 'WEBSOCKET', RouteSelectionExpression: '$request.body.action' } },
+        PingRoute: {
+          Type: 'AWS::ApiGatewayV2::Route',
+          Properties: { ApiId: { Ref: 'Api' }, RouteKey: 'ping', Target: { 'Fn::Sub': 'integrations/${PingIntegration}' }, ...route },
+        },
+        PingIntegration: { Type: 'AWS::ApiGatewayV2::Integration', Properties: { ApiId: { Ref: 'Api' }, ...integration } },
+      },
+    };
+  }
+  const read = (template: CfnTemplate) => readWebSocketApi(template, new TemplateResolver(template), new Map()).routes.get('ping');
+  const MOCK = { IntegrationType: 'MOCK', TemplateSelectionExpression: '\\$default', RequestTemplates: { $default: '{"statusCode": 200}' } };
+
+  it('reads the status its request template gives, with no function and no route response', () => {
+    expect(read(apiWith(MOCK))).toEqual({ routeKey: 'ping', integration: { kind: 'mock', statusCode: 200 } });
+    const literal = { ...MOCK, TemplateSelectionExpression: 'json', RequestTemplates: { json: '{ "statusCode": 204 }' } };
+    expect(read(apiWith(literal))?.integration).toEqual({ kind: 'mock', statusCode: 204 });
+  });
+
+  it.each([
+    ['a template chosen per message', { ...MOCK, TemplateSelectionExpression: '${request.body.action}' }, /static TemplateSelectionExpression/],
+    ['no selection expression', { IntegrationType: 'MOCK', RequestTemplates: MOCK.RequestTemplates }, /static TemplateSelectionExpression/],
+    ['no template under the selected key', { ...MOCK, RequestTemplates: { other: '{"statusCode": 200}' } }, /RequestTemplates lacks/],
+    ['a VTL template', { ...MOCK, RequestTemplates: { $default: '#set($x = 1){"statusCode": 200}' } }, /not plain JSON/],
+    ['no integer statusCode', { ...MOCK, RequestTemplates: { $default: '{"statusCode": "200"}' } }, /integer statusCode/],
+    ['an integration type not emulated', { IntegrationType: 'HTTP_PROXY', IntegrationUri: 'https://example.com' }, /HTTP_PROXY is not emulated/],
+  ])('refuses at start-up %s', (_, integration, message) => {
+    expect(() => read(apiWith(integration))).toThrow(message);
+  });
+
+  it('refuses a route response on a MOCK route rather than answering differently from API Gateway', () => {
+    expect(() => read(apiWith(MOCK, { RouteResponseSelectionExpression: '$default' }))).toThrow(
+      'template.yaml: PingRoute: a route response on a MOCK integration is not emulated locally',
+    );
+  });
+});
+
 describe('route selection', () => {
   const select = compileRouteSelection('$request.body.action');
-  const routes = new Map([['heartbeat', 1], ['$default', 1], ['$connect', 1]]);
+  const routes = new Map([['heartbeat', 1], ['keepalive', 1], ['$default', 1], ['$connect', 1]]);
 
   it.each([
     ['{"action":"heartbeat"}', 'heartbeat'],
+    ['{"action":"keepalive"}', 'keepalive'],
     ['{"action":"nope"}', '$default'],
     ['{"action":"$connect"}', '$default'],
     ['not json', '$default'],

@@ -94,7 +94,7 @@ describe('PresenceService (on fakes)', () => {
       await core.connect('dave', 'd1');
       clearFrames();
 
-      expect(await core.service.updatePresence('alice', 'a1', 'https://www.bbc.co.uk/news', 'News')).toEqual({ sent: 4, deferred: false });
+      expect(await core.service.updatePresence('alice', core.connection('a1'), 'https://www.bbc.co.uk/news', 'News')).toEqual({ sent: 4, deferred: false });
 
       const update = { type: 'update-presence', userId: 'alice', url: 'https://www.bbc.co.uk/news', title: 'News', domain: 'bbc.co.uk' };
       for (const connectionId of ['a1', 'a2', 'b1', 'c1']) expect(updates(connectionId)).toEqual([expect.objectContaining(update)]);
@@ -128,11 +128,11 @@ describe('PresenceService (on fakes)', () => {
       await core.connect('bob', 'b1');
       clearFrames();
 
-      await core.service.updatePresence('alice', 'a1', 'https://secret.org/diagnosis', 'Diagnosis');
+      await core.service.updatePresence('alice', core.connection('a1'), 'https://secret.org/diagnosis', 'Diagnosis');
       expect(updates('b1')).toEqual([expect.objectContaining({ ...EMPTY, latestUrl: '' })]);
       expect(await presenceOf('alice')).toMatchObject({ page: EMPTY, latestPage: null });
 
-      await core.service.updatePresence('alice', 'a1', 'https://www.example.com/a', 'A');
+      await core.service.updatePresence('alice', core.connection('a1'), 'https://www.example.com/a', 'A');
       expect(updates('b1')[1]).toMatchObject({ url: 'https://www.example.com/a', domain: 'example.com' });
     });
 
@@ -141,7 +141,7 @@ describe('PresenceService (on fakes)', () => {
       await core.connect('stranger', 's1');
       await core.connect('bob', 'b1');
       clearFrames();
-      await core.service.updatePresence('stranger', 's1', url(1), 'one');
+      await core.service.updatePresence('stranger', core.connection('s1'), url(1), 'one');
       expect(updates('b1')).toEqual([expect.objectContaining({ userId: 'stranger', ...EMPTY })]);
     });
 
@@ -151,9 +151,9 @@ describe('PresenceService (on fakes)', () => {
       await core.connect('bob', 'b1');
       clearFrames();
 
-      await core.service.updatePresence('alice', 'a1', url(1), 'one');
-      await core.service.updatePresence('alice', 'a1', 'https://login.bank.com/', 'Bank');
-      await core.service.updatePresence('alice', 'a1', '', '');
+      await core.service.updatePresence('alice', core.connection('a1'), url(1), 'one');
+      await core.service.updatePresence('alice', core.connection('a1'), 'https://login.bank.com/', 'Bank');
+      await core.service.updatePresence('alice', core.connection('a1'), '', '');
 
       expect(updates('b1').map(({ url, latestUrl }) => [url, latestUrl])).toEqual([
         [url(1), url(1)],
@@ -172,21 +172,21 @@ describe('PresenceService (on fakes)', () => {
     it('removes them and keeps pushing to the rest', async () => {
       await core.connect('alice', 'a1');
       await core.connect('bob', 'b-live', 5 * MINUTE);
-      await core.service.connect('bob', 'b-dead', core.clock.now() - 5 * MINUTE); // its socket is gone at API Gateway
+      await core.service.connect('bob', { ...core.connection('b-dead'), connectedAt: core.clock.now() - 5 * MINUTE }); // its socket is gone at API Gateway
       clearFrames();
 
-      expect(await core.service.updatePresence('alice', 'a1', url(1), 'one')).toEqual({ sent: 2, deferred: false });
+      expect(await core.service.updatePresence('alice', core.connection('a1'), url(1), 'one')).toEqual({ sent: 2, deferred: false });
       expect((await core.store.connectionsOf(['bob'], core.clock.now(), 'pages')).get('bob')).toEqual(['b-live']);
 
       const posts = core.gateway.sockets.posts;
-      await core.service.updatePresence('alice', 'a1', url(2), 'two');
+      await core.service.updatePresence('alice', core.connection('a1'), url(2), 'two');
       expect(core.gateway.sockets.posts - posts).toBe(2); // a1 and b-live: the gone one is no target any more
     });
 
     it('spares a connection still in its handshake (API Gateway answers 410 for it too)', async () => {
       await core.connect('alice', 'a1');
-      await core.service.connect('bob', 'b-connecting', core.clock.now());
-      await core.service.updatePresence('alice', 'a1', url(1), 'one');
+      await core.service.connect('bob', { ...core.connection('b-connecting'), connectedAt: core.clock.now() });
+      await core.service.updatePresence('alice', core.connection('a1'), url(1), 'one');
       expect((await core.store.connectionsOf(['bob'], core.clock.now(), 'pages')).get('bob')).toEqual(['b-connecting']);
     });
 
@@ -196,7 +196,7 @@ describe('PresenceService (on fakes)', () => {
       await core.connect('bob', 'b1', 5 * MINUTE);
       core.gateway.fail('b1');
 
-      expect(await core.service.updatePresence('alice', 'a1', url(1), 'one')).toEqual({ sent: 1, deferred: false });
+      expect(await core.service.updatePresence('alice', core.connection('a1'), url(1), 'one')).toEqual({ sent: 1, deferred: false });
       expect(warn).toHaveBeenCalledWith('push failed', expect.objectContaining({ connectionId: 'b1', userId: 'bob' }));
       expect((await core.store.connectionsOf(['bob'], core.clock.now(), 'pages')).get('bob')).toEqual(['b1']);
     });
@@ -206,7 +206,7 @@ describe('PresenceService (on fakes)', () => {
     it('answers the first message over the budget with rate-limited, closes a flooder, then drops its messages', async () => {
       setUp({ limits: { messagesPerWindow: 3, floodCloseAfter: 3 } });
       await core.connect('alice', 'a1');
-      const beat = () => core.service.heartbeat('alice', 'a1');
+      const beat = () => core.service.heartbeat('alice', core.connection('a1'));
       for (let i = 0; i < 3; i++) await beat();
 
       await expect(beat()).rejects.toEqual(new RateLimitedError(false)); // 1 over: the client is told
@@ -224,7 +224,7 @@ describe('PresenceService (on fakes)', () => {
       setUp({ limits: { messagesPerWindow: 2, floodCloseAfter: 5 } });
       await core.connect('alice', 'a1');
       await core.connect('alice', 'a2');
-      await core.service.heartbeat('alice', 'a1');
+      await core.service.heartbeat('alice', core.connection('a1'));
       expect(await core.service.countMessage('alice', 'a1')).toBe('ok');
       await expect(core.service.countMessage('alice', 'a1')).rejects.toEqual(new RateLimitedError(false));
       expect(await core.service.countMessage('alice', 'a1')).toBe('limited-quietly');
@@ -234,10 +234,10 @@ describe('PresenceService (on fakes)', () => {
     it('a new message window starts a fresh budget', async () => {
       setUp({ limits: { messagesPerWindow: 1, messageWindowMs: 10_000, floodCloseAfter: 5 } });
       await core.connect('alice', 'a1');
-      await core.service.heartbeat('alice', 'a1');
-      await expect(core.service.heartbeat('alice', 'a1')).rejects.toBeInstanceOf(RateLimitedError);
+      await core.service.heartbeat('alice', core.connection('a1'));
+      await expect(core.service.heartbeat('alice', core.connection('a1'))).rejects.toBeInstanceOf(RateLimitedError);
       core.clock.advance(10_000);
-      await expect(core.service.heartbeat('alice', 'a1')).resolves.toBeUndefined();
+      await expect(core.service.heartbeat('alice', core.connection('a1'))).resolves.toBeUndefined();
     });
 
     it('stores an update over the message budget and leaves its fan-out to the sweep', async () => {
@@ -245,9 +245,9 @@ describe('PresenceService (on fakes)', () => {
       await core.connect('alice', 'a1');
       await core.connect('bob', 'b1');
       clearFrames();
-      await core.service.updatePresence('alice', 'a1', url(1), 'one');
-      await core.service.updatePresence('alice', 'a1', url(2), 'two');
-      await expect(core.service.updatePresence('alice', 'a1', url(3), 'three')).rejects.toEqual(new RateLimitedError(false));
+      await core.service.updatePresence('alice', core.connection('a1'), url(1), 'one');
+      await core.service.updatePresence('alice', core.connection('a1'), url(2), 'two');
+      await expect(core.service.updatePresence('alice', core.connection('a1'), url(3), 'three')).rejects.toEqual(new RateLimitedError(false));
 
       expect(urls('b1')).toEqual([url(1), url(2)]);
       expect((await presenceOf('alice')).page?.url).toBe(url(3));
@@ -264,7 +264,7 @@ describe('PresenceService (on fakes)', () => {
       clearFrames();
 
       const results = [];
-      for (let i = 1; i <= 4; i++) results.push(await core.service.updatePresence('alice', 'a1', url(i), String(i)));
+      for (let i = 1; i <= 4; i++) results.push(await core.service.updatePresence('alice', core.connection('a1'), url(i), String(i)));
       expect(results.map((result) => result.deferred)).toEqual([false, false, true, true]);
       expect(urls('b1')).toEqual([url(1), url(2)]);
       expect((await presenceOf('alice')).page?.url).toBe(url(4));
@@ -282,10 +282,10 @@ describe('PresenceService (on fakes)', () => {
       clearFrames();
       const release = core.gateway.hold();
 
-      const first = core.service.updatePresence('alice', 'a1', url(1), 'one');
+      const first = core.service.updatePresence('alice', core.connection('a1'), url(1), 'one');
       while (core.gateway.waiting === 0) await new Promise((resolve) => setImmediate(resolve)); // its pushes are in flight
-      expect(await core.service.updatePresence('alice', 'a1', url(2), 'two')).toEqual({ sent: 0, deferred: true });
-      expect(await core.service.updatePresence('alice', 'a1', url(3), 'three')).toEqual({ sent: 0, deferred: true });
+      expect(await core.service.updatePresence('alice', core.connection('a1'), url(2), 'two')).toEqual({ sent: 0, deferred: true });
+      expect(await core.service.updatePresence('alice', core.connection('a1'), url(3), 'three')).toEqual({ sent: 0, deferred: true });
       release();
 
       expect(await first).toEqual({ sent: 4, deferred: false }); // page 1, then page 3, to a1 and b1
@@ -299,7 +299,7 @@ describe('PresenceService (on fakes)', () => {
       setUp({ limits: { fanOutBurst: 2, fanOutIntervalMs: MINUTE } });
       await core.connect('alice', 'a1');
       await core.connect('bob', 'b1');
-      for (let i = 1; i <= 3; i++) await core.service.updatePresence('alice', 'a1', url(i), String(i));
+      for (let i = 1; i <= 3; i++) await core.service.updatePresence('alice', core.connection('a1'), url(i), String(i));
       await core.service.disconnect('alice', 'a1');
       clearFrames();
       await core.sweepAll();
@@ -311,8 +311,8 @@ describe('PresenceService (on fakes)', () => {
     it('ask the client to reconnect, and change nothing', async () => {
       await core.connect('bob', 'b1');
       clearFrames();
-      await expect(core.service.heartbeat('alice', 'nope')).rejects.toBeInstanceOf(StaleConnectionError);
-      await expect(core.service.updatePresence('alice', 'nope', url(1), 'one')).rejects.toBeInstanceOf(StaleConnectionError);
+      await expect(core.service.heartbeat('alice', core.connection('nope'))).rejects.toBeInstanceOf(StaleConnectionError);
+      await expect(core.service.updatePresence('alice', core.connection('nope'), url(1), 'one')).rejects.toBeInstanceOf(StaleConnectionError);
       expect((await presenceOf('alice')).online).toBe(false);
       expect(frames('b1')).toEqual([]);
     });
@@ -361,7 +361,7 @@ describe('PresenceService (on fakes)', () => {
       clearFrames();
 
       await core.connect('alice', 'a1');
-      await core.service.updatePresence('alice', 'a1', url(1), 'one');
+      await core.service.updatePresence('alice', core.connection('a1'), url(1), 'one');
       await core.service.disconnect('alice', 'a1');
 
       expect(frames('b-pages').map((frame) => [frame.type, frame.url])).toEqual([
@@ -381,14 +381,14 @@ describe('PresenceService (on fakes)', () => {
       await core.connect('alice', 'a-status');
       await core.service.subscribe('alice', core.connection('a-status'), 'status');
       clearFrames();
-      await core.service.updatePresence('alice', 'a-status', url(1), 'one');
+      await core.service.updatePresence('alice', core.connection('a-status'), url(1), 'one');
       expect(urls('a-pages')).toEqual([url(1)]);
       expect(frames('a-status')).toEqual([]);
     });
 
     it('answers subscribed; a raised level (or the first subscribe) gets a snapshot equal to GET /presence, before later pushes', async () => {
       await core.connect('carol', 'c1');
-      await core.service.updatePresence('carol', 'c1', url(7), 'seven');
+      await core.service.updatePresence('carol', core.connection('c1'), url(7), 'seven');
       await core.connect('alice', 'a1');
       clearFrames();
 
@@ -481,7 +481,7 @@ describe('PresenceService (on fakes)', () => {
       const carolLeft = core.clock.advance(1000);
       await core.service.disconnect('carol', 'c1');
       await core.connect('alice', 'a1');
-      await core.service.updatePresence('alice', 'a1', url(1), 'one');
+      await core.service.updatePresence('alice', core.connection('a1'), url(1), 'one');
       const aliceActive = core.clock.now();
 
       const snapshot = await core.service.snapshot('alice');
@@ -511,7 +511,7 @@ describe('PresenceService (on fakes)', () => {
 
     it("pageOf: the user's own and an accepted friend's current page (null offline); anyone else is refused", async () => {
       await core.connect('alice', 'a1');
-      await core.service.updatePresence('alice', 'a1', url(1), 'one');
+      await core.service.updatePresence('alice', core.connection('a1'), url(1), 'one');
       expect(await core.service.pageOf('alice', 'alice')).toEqual({ url: url(1), title: 'one', domain: 'example.com' });
       expect(await core.service.pageOf('bob', 'alice')).toEqual({ url: url(1), title: 'one', domain: 'example.com' });
       expect(await core.service.pageOf('alice', 'bob')).toBeNull();

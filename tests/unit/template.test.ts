@@ -27,6 +27,7 @@ const FUNCTIONS: Record<string, string> = {
   DisconnectFunction: 'disconnect',
   HeartbeatFunction: 'heartbeat',
   UpdatePresenceFunction: 'update-presence',
+  SubscribeFunction: 'subscribe',
   DefaultFunction: 'default',
   GetPresenceFunction: 'get-presence',
   GetUserPresenceFunction: 'get-user-presence',
@@ -37,10 +38,29 @@ const ROUTES: Record<string, string> = {
   $disconnect: 'DisconnectFunction',
   heartbeat: 'HeartbeatFunction',
   'update-presence': 'UpdatePresenceFunction',
+  subscribe: 'SubscribeFunction',
   $default: 'DefaultFunction',
 };
-const PUSHERS = ['ConnectFunction', 'DisconnectFunction', 'HeartbeatFunction', 'UpdatePresenceFunction', 'DefaultFunction', 'SweepShardFunction'];
-const POSTGRES_READERS = ['ConnectFunction', 'DisconnectFunction', 'UpdatePresenceFunction', 'GetPresenceFunction', 'GetUserPresenceFunction', 'SweepShardFunction'];
+/** Routes API Gateway answers itself (MOCK integration): no function, no route response. */
+const MOCK_ROUTES = ['keepalive'];
+const PUSHERS = [
+  'ConnectFunction',
+  'DisconnectFunction',
+  'HeartbeatFunction',
+  'UpdatePresenceFunction',
+  'SubscribeFunction',
+  'DefaultFunction',
+  'SweepShardFunction',
+];
+const POSTGRES_READERS = [
+  'ConnectFunction',
+  'DisconnectFunction',
+  'UpdatePresenceFunction',
+  'SubscribeFunction',
+  'GetPresenceFunction',
+  'GetUserPresenceFunction',
+  'SweepShardFunction',
+];
 /** The esbuild settings every function shares (SAM has no Globals for Metadata); only EntryPoints differ. */
 const SHARED_BUILD_PROPERTIES = { Packages: 'external', Format: 'cjs', Target: 'es2022', Minify: true, Sourcemap: true };
 
@@ -203,7 +223,7 @@ describe('template.yaml', () => {
   });
 
   describe('functions and build wiring', () => {
-    it('declares exactly the nine functions of docs/ARCHITECTURE.md', () => {
+    it('declares exactly the ten functions of docs/ARCHITECTURE.md', () => {
       expect(functionIds.sort()).toEqual(Object.keys(FUNCTIONS).sort());
     });
 
@@ -419,21 +439,47 @@ describe('template.yaml', () => {
       expect(props('WebSocketApi')).toMatchObject({ ProtocolType: 'WEBSOCKET', RouteSelectionExpression: '$request.body.action' });
     });
 
-    it('has exactly the five routes, each integrated (AWS_PROXY) with its function', () => {
-      expect(routes.map((route) => route.RouteKey).sort()).toEqual(Object.keys(ROUTES).sort());
-      for (const route of routes) {
-        expect(route.ApiId).toEqual({ Ref: 'WebSocketApi' });
-        const target = /^integrations\/\$\{(\w+)\}$/.exec(subString(route.Target) ?? '');
-        expect(target).not.toBeNull();
-        const integrationId = target?.[1] ?? '';
-        expect(resources[integrationId]?.Type).toBe('AWS::ApiGatewayV2::Integration');
-        const integration = props(integrationId);
-        expect(integration.ApiId).toEqual({ Ref: 'WebSocketApi' });
+    /** The AWS::ApiGatewayV2::Integration a route's Target names. */
+    function integrationOf(route: J): J {
+      expect(route.ApiId).toEqual({ Ref: 'WebSocketApi' });
+      const target = /^integrations\/\$\{(\w+)\}$/.exec(subString(route.Target) ?? '');
+      expect(target).not.toBeNull();
+      const integrationId = target?.[1] ?? '';
+      expect(resources[integrationId]?.Type).toBe('AWS::ApiGatewayV2::Integration');
+      const integration = props(integrationId);
+      expect(integration.ApiId).toEqual({ Ref: 'WebSocketApi' });
+      return integration;
+    }
+
+    it('has exactly the six function routes and the keep-alive route', () => {
+      expect(routes.map((route) => route.RouteKey).sort()).toEqual([...Object.keys(ROUTES), ...MOCK_ROUTES].sort());
+    });
+
+    it('integrates each function route (AWS_PROXY) with its function', () => {
+      for (const route of routes.filter((candidate) => String(candidate.RouteKey) in ROUTES)) {
+        const integration = integrationOf(route);
         expect(integration.IntegrationType).toBe('AWS_PROXY');
         expect(subString(integration.IntegrationUri)).toBe(
           `arn:aws:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${${ROUTES[String(route.RouteKey)]}.Arn}/invocations`,
         );
       }
+    });
+
+    it('answers keepalive in API Gateway itself: MOCK, a static 200 request template, no function, no route response', () => {
+      const keepalive = routes.find((route) => route.RouteKey === 'keepalive');
+      expect(keepalive?.id).toBe('KeepaliveRoute');
+      // No route response: API Gateway sends nothing back, so a keep-alive costs exactly one message.
+      expect(keepalive?.RouteResponseSelectionExpression).toBeUndefined();
+      const routeResponses = ofType('AWS::ApiGatewayV2::RouteResponse').map(([, r]) => obj(r.Properties).RouteId);
+      expect(routeResponses).not.toContainEqual({ Ref: 'KeepaliveRoute' });
+      // The whole integration: no IntegrationUri, so no function.
+      expect(integrationOf(keepalive ?? {})).toEqual({
+        ApiId: { Ref: 'WebSocketApi' },
+        IntegrationType: 'MOCK',
+        // "\$default" (an escaped $) selects the template under the reserved $default key for every message.
+        TemplateSelectionExpression: '\\$default',
+        RequestTemplates: { $default: '{"statusCode": 200}' },
+      });
     });
 
     it('authorizes $connect (and only $connect) with the REQUEST authorizer, without IdentitySource', () => {

@@ -119,8 +119,8 @@ describe('TimeoutSweeper (on fakes)', () => {
   it('a late heartbeat or update from the timed-out socket cannot bring the user back', async () => {
     await staleWithFriend('late');
     await core.sweeper.sweepBatch(shardOf('late'));
-    await expect(core.service.heartbeat('late', 'c-late')).rejects.toThrow('Connection is not registered');
-    await expect(core.service.updatePresence('late', 'c-late', url(1), 'one')).rejects.toThrow('Connection is not registered');
+    await expect(core.service.heartbeat('late', core.connection('c-late'))).rejects.toThrow('Connection is not registered');
+    await expect(core.service.updatePresence('late', core.connection('c-late'), url(1), 'one')).rejects.toThrow('Connection is not registered');
     expect(await isOnline('late')).toBe(false);
   });
 
@@ -128,7 +128,7 @@ describe('TimeoutSweeper (on fakes)', () => {
     await staleWithFriend('hb');
     const spy = duringClaim('before', async (candidates) => {
       expect(candidates).toContain('hb');
-      await core.service.heartbeat('hb', 'c-hb');
+      await core.service.heartbeat('hb', core.connection('c-hb'));
     });
 
     expect(await core.sweeper.sweepBatch(shardOf('hb'))).toMatchObject({ processed: 0, timedOut: 0 });
@@ -227,7 +227,7 @@ describe('TimeoutSweeper (on fakes)', () => {
 
   it("removes the friends' connections API Gateway reports gone, and counts a gone ghost socket as closed", async () => {
     await staleWithFriend('user410');
-    await core.service.connect('friend-of-user410', 'c-dead', core.clock.now() - 5 * MINUTE); // no socket behind it
+    await core.service.connect('friend-of-user410', { ...core.connection('c-dead'), connectedAt: core.clock.now() - 5 * MINUTE }); // no socket behind it
     core.gateway.sockets.drop('c-user410'); // the ghost socket is gone too
 
     expect(await core.sweeper.sweepBatch(shardOf('user410'))).toMatchObject({ timedOut: 1, notifications: 1, connectionsClosed: 1 });
@@ -314,7 +314,7 @@ describe('TimeoutSweeper (on fakes)', () => {
       await core.connect('alice', 'a2');
       await core.connect('bob', 'b1');
       core.gateway.sockets.clearAll();
-      for (let i = 1; i <= 3; i++) await core.service.updatePresence('alice', 'a1', url(i), String(i)); // 2 and 3 over the budget
+      for (let i = 1; i <= 3; i++) await core.service.updatePresence('alice', core.connection('a1'), url(i), String(i)); // 2 and 3 over the budget
 
       const otherShard = (shardOf('alice') + 1) % core.settings.statusShards;
       expect(await core.sweeper.sweepBatch(otherShard)).toMatchObject({ flushed: 0 });
@@ -346,7 +346,7 @@ describe('TimeoutSweeper (on fakes)', () => {
       core.directory.addUsers(users, SHARE_ALL);
       for (const id of users) {
         await core.connect(id, `c-${id}`); // the came-online announcement spends the burst
-        await core.service.updatePresence(id, `c-${id}`, url(1), '1');
+        await core.service.updatePresence(id, core.connection(`c-${id}`), url(1), '1');
       }
       expect(await core.sweeper.sweepBatch(0)).toMatchObject({ flushed: BATCH, more: true });
       expect(await core.sweeper.sweepBatch(0)).toMatchObject({ flushed: 1, more: false });

@@ -1,5 +1,14 @@
 import { BadRequestError, InvalidInputError, PresenceError } from '../../layers/core/errors';
-import { parseFrame, parsePageUpdate, parseSweepTask, parseUserIdParameter, shortenUrl } from '../../layers/core/validation';
+import { connectionActivity } from '../../layers/core/http/identity';
+import {
+  parseFrame,
+  parseHeartbeatParameter,
+  parsePageUpdate,
+  parseSubscribe,
+  parseSweepTask,
+  parseUserIdParameter,
+  shortenUrl,
+} from '../../layers/core/validation';
 
 const limits = { maxUrlLength: 2048, maxTitleLength: 512 };
 
@@ -74,6 +83,47 @@ describe('shortenUrl', () => {
   it('only cuts text that is not a web url (the sharing rule hides it anyway)', () => {
     expect(shortenUrl('x'.repeat(50), 20)).toBe('x'.repeat(20));
     expect(shortenUrl(`chrome://settings/${'x'.repeat(50)}`, 20)).toHaveLength(20);
+  });
+});
+
+describe('parseSubscribe', () => {
+  it.each(['pages', 'status', 'none'])('accepts level %s (and ignores anything else in the frame)', (level) => {
+    expect(parseSubscribe(JSON.stringify({ action: 'subscribe', level, jwt: 'x' }))).toBe(level);
+  });
+
+  it.each([['{"action":"subscribe"}'], ['{"level":"all"}'], ['{"level":2}'], ['nope']])('refuses %s with a 400', (body) => {
+    expect(() => parseSubscribe(body)).toThrow(BadRequestError);
+  });
+});
+
+describe('parseHeartbeatParameter', () => {
+  it('reads a whole number of seconds from 1 to 540, or nothing', () => {
+    expect(parseHeartbeatParameter({ heartbeat: '300' })).toBe(300);
+    expect(parseHeartbeatParameter({ heartbeat: '1' })).toBe(1);
+    expect(parseHeartbeatParameter({ heartbeat: '540' })).toBe(540);
+    expect(parseHeartbeatParameter({ Authorization: 'x' })).toBeUndefined();
+    expect(parseHeartbeatParameter(null)).toBeUndefined();
+  });
+
+  it.each(['0', '541', '60.5', '1e2', '-5', 'soon', ''])('refuses heartbeat=%s with the reason', (heartbeat) => {
+    expect(() => parseHeartbeatParameter({ heartbeat })).toThrow('heartbeat must be a whole number of seconds from 1 to 540');
+  });
+});
+
+describe('connectionActivity', () => {
+  const event = (authorizer: Record<string, unknown>) =>
+    ({ requestContext: { connectionId: 'c1', connectedAt: 1000, authorizer } }) as unknown as Parameters<typeof connectionActivity>[0];
+
+  it('allows 2 x the negotiated heartbeat + 30 s, or the default', () => {
+    expect(connectionActivity(event({ userId: 'u', heartbeatSeconds: 300 }), 150_000)).toEqual({
+      connectionId: 'c1',
+      connectedAt: 1000,
+      allowanceMs: 630_000,
+    });
+    expect(connectionActivity(event({ userId: 'u' }), 150_000).allowanceMs).toBe(150_000);
+    // API Gateway may hand context numbers back as strings.
+    expect(connectionActivity(event({ userId: 'u', heartbeatSeconds: '60' }), 150_000).allowanceMs).toBe(150_000);
+    expect(connectionActivity(event({ userId: 'u', heartbeatSeconds: '20' }), 150_000).allowanceMs).toBe(70_000);
   });
 });
 

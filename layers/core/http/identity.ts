@@ -1,5 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
+import { allowanceMs } from '../config';
 import { UnauthorizedError } from '../errors';
+import type { ConnectionActivity } from '../model';
 
 /** WebSocket routes: the user id the $connect authorizer put into the connection's context. */
 export function connectionUser(event: Pick<APIGatewayProxyWebsocketEventV2, 'requestContext'>): string {
@@ -7,6 +9,25 @@ export function connectionUser(event: Pick<APIGatewayProxyWebsocketEventV2, 'req
   const userId = authorizer?.userId ?? authorizer?.principalId;
   if (typeof userId !== 'string' || !userId) throw new UnauthorizedError('Connection has no authenticated user');
   return userId;
+}
+
+/**
+ * The connection a WebSocket message came on: its id, when API Gateway opened it, and how long it may
+ * stay silent (2 x the heartbeat it negotiated + 30 s, which the authorizer put into the connection's
+ * context; `defaultAllowanceMs`, PRESENCE_TIMEOUT_SECONDS, when it negotiated none).
+ */
+export function connectionActivity(
+  event: Pick<APIGatewayProxyWebsocketEventV2, 'requestContext'>,
+  defaultAllowanceMs: number,
+  now = Date.now(),
+): ConnectionActivity {
+  const { connectionId, connectedAt } = event.requestContext;
+  const heartbeatSeconds = Number((event.requestContext as { authorizer?: Record<string, unknown> }).authorizer?.heartbeatSeconds);
+  return {
+    connectionId,
+    connectedAt: connectedAt ?? now,
+    allowanceMs: Number.isInteger(heartbeatSeconds) && heartbeatSeconds > 0 ? allowanceMs(heartbeatSeconds) : defaultAllowanceMs,
+  };
 }
 
 /** REST routes: the user id from the Cognito authorizer's verified claims. */

@@ -32,7 +32,7 @@ export type ErrorFrames = Pick<PresenceService, 'sendError' | 'closeConnection'>
  * a connection that is no longer registered, or that kept flooding, is closed
  * (the client reconnects). Nothing internal leaks into the frame.
  */
-export function websocketErrors(frames: ErrorFrames): middy.MiddlewareObj<WebSocketEventLike, { statusCode: number }> {
+export function websocketErrors(frames: ErrorFrames): middy.MiddlewareObj<WebSocketEventLike, { statusCode: number; body?: string }> {
   return {
     onError: async (request) => {
       const error = normalize(request.error);
@@ -43,7 +43,8 @@ export function websocketErrors(frames: ErrorFrames): middy.MiddlewareObj<WebSoc
         if (error instanceof StaleConnectionError || (error instanceof RateLimitedError && error.close))
           await frames.closeConnection(connectionId);
       }
-      request.response = { statusCode };
+      // A refused handshake ($connect) has no socket for an error frame: the answer's body says why.
+      request.response = eventType === 'CONNECT' && statusCode < 500 ? { statusCode, body: JSON.stringify({ message }) } : { statusCode };
     },
   };
 }

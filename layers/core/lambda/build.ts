@@ -36,6 +36,12 @@ const BOUNDED = { timeoutEarlyInMillis: 0 };
 export interface RouteOptions {
   /** Every wait of the route is bounded far below the function's timeout (see BOUNDED). */
   bounded?: boolean;
+  /**
+   * Which successes are routine (a heartbeat, an update fanned out as usual): logged at DEBUG, so the
+   * INFO log an operator reads (and CloudWatch bills per GB) holds refusals, failures and what is unusual.
+   * Lambda's own Invocations metric and API Gateway's MessageCount count the routine ones.
+   */
+  routine?: (fields: InvocationFields) => boolean;
 }
 
 /**
@@ -72,6 +78,7 @@ export function websocketHandler(frames: ErrorFrames, route: Route<WebSocketEven
             connectionId: event.requestContext.connectionId,
             status: response?.statusCode,
           }),
+          quiet: options.routine,
         }),
       )
       .use(websocketErrors(frames)),
