@@ -24,7 +24,7 @@ export const handler = websocketHandler(
   async (event, log) => {
     const level = parseSubscribe(event.body);
     const { snapshotFrames } = await service.subscribe(connectionUser(event), connectionActivity(event, config.presence.timeoutMs), level);
-    Object.assign(log, { level, snapshotFrames });
+    Object.assign(log, { subscriptionLevel: level, snapshotFrames });
     return { statusCode: 200 };
   },
   { routine: () => true },

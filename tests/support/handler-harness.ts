@@ -46,6 +46,8 @@ export class HandlerHarness {
   readonly connections = new RecordingConnections();
   private sink?: ManagementApiServer;
   private handlers = new Map<string, Handler>();
+  /** When each connection this harness opened was opened (its events carry it, as API Gateway's do). */
+  private readonly openedAt = new Map<string, number>();
 
   /** The suite's own database, reachable directly (seeding, assertions) whatever the handlers go through. */
   databaseUrl = '';
@@ -74,6 +76,8 @@ export class HandlerHarness {
       ...localCredentialEnvironment(),
       FRIEND_CACHE_TTL_SECONDS: '0',
       STATUS_SHARDS: '4',
+      // The app client the sample REST events' tokens were issued to (their claims' aud), unless the suite chose its own.
+      JWT_CLIENT_IDS: process.env.JWT_CLIENT_IDS ?? 'presence-local-client',
       ...env,
     });
     return this;
@@ -95,6 +99,8 @@ export class HandlerHarness {
     Object.assign(event, rest);
     Object.assign(event.requestContext, requestContext);
     event.requestContext.connectionId = connectionId;
+    // Every event of a connection carries when it opened (the sample's own date is past API Gateway's cap).
+    event.requestContext.connectedAt = requestContext?.connectedAt ?? this.openedAt.get(connectionId) ?? Date.now();
     event.requestContext.authorizer = userId === null ? undefined : { principalId: userId, userId, integrationLatency: 1 };
     if (event.requestContext.eventType === 'MESSAGE') event.requestContext.messageId = `msg-${++messageCounter}`;
     return this.handler(file)(event, lambdaContext(file)) as Promise<WebSocketResult>;
@@ -102,6 +108,7 @@ export class HandlerHarness {
 
   connect(userId: string, connectionId: string, patch: Record<string, unknown> = {}, connectedAt = Date.now()): Promise<WebSocketResult> {
     this.connections.open(connectionId);
+    this.openedAt.set(connectionId, connectedAt);
     return this.ws('connect', 'connect', userId, connectionId, { ...patch, requestContext: { connectedAt } });
   }
 
@@ -117,6 +124,10 @@ export class HandlerHarness {
   disconnect(userId: string, connectionId: string) {
     this.connections.drop(connectionId);
     return this.ws('disconnect', 'disconnect', userId, connectionId);
+  }
+
+  subscribe(userId: string, connectionId: string, level: string) {
+    return this.ws('subscribe', 'subscribe', userId, connectionId, { body: JSON.stringify({ action: 'subscribe', level }) });
   }
 
   sendDefault(userId: string, connectionId: string, body: string | null) {
