@@ -17,7 +17,7 @@ import type { ContainerReply, ContainerRequest, LoadSpec, PushClient } from './c
 import * as handlers from './handlers';
 import { SAMPLE_PUSH, createOperations } from './operations';
 import { sdkGateway } from './sdk-gateway';
-import { connectionOf } from './seed';
+import { benchConnection } from './seed';
 import { diff, instrument, runLoad, type Counts } from './support';
 import { transportFloorGateway } from './transport-floor';
 
@@ -74,7 +74,8 @@ async function main(): Promise<void> {
       case 'store-heartbeat':
         return (_w, seq) => {
           const userId = pick(spec.users, seq);
-          return runtime.store.heartbeat(userId, connectionOf(userId), Date.now()).then((verdict) => verdict === 'ok');
+          const now = Date.now();
+          return runtime.store.heartbeat(userId, benchConnection(userId, now, presence.timeoutMs), now).then((verdict) => verdict === 'ok');
         };
       case 'heartbeat':
         return (_w, seq) => operations.heartbeat(pick(spec.users, seq));

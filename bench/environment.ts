@@ -25,6 +25,8 @@ Object.assign(process.env, {
   FLOOD_CLOSE_AFTER: '1000000',
   FANOUT_BURST: '10000',
   FANOUT_INTERVAL_MS: '1',
+  // The app client the sample REST events' tokens were issued to (their claims' aud): the REST functions accept only it.
+  JWT_CLIENT_IDS: 'presence-local-client',
   // Lambda runs nodejs24.x; here, on Node 20, the SDK would print its Node 22 notice once per container.
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 });

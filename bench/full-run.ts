@@ -5,11 +5,13 @@
  * run, which is why a step is a group rather than a list of named scenarios.
  */
 import autocannon from 'autocannon';
-import Redis from 'ioredis';
 import { KeySpace } from '../layers/core/keys';
+import type { ConnectionActivity } from '../layers/core/model';
 import { forEachBounded } from '../layers/core/push/concurrency';
-import { RedisPresenceStore } from '../layers/core/redis/presence-store';
+import { createRedisParts } from '../layers/core/runtime/redis';
 import { load, type Bench } from './fixtures';
+import { lambdaShaped } from './lambda';
+import { compareSigners } from './signers';
 import { fmt } from './measure';
 import { SAMPLE_PUSH } from './operations';
 import { measureRedisFloor } from './redis-floor';
@@ -62,19 +64,29 @@ async function heartbeats(b: Bench): Promise<void> {
   const { config } = b.runtime;
   const heartbeatUser = ringUser(0);
   const keys = new KeySpace(config.redis.keyPrefix, config.presence.statusShards);
+  const shard = keys.shardOf(heartbeatUser);
   const redisAddress = new URL(REDIS_URL);
   b.redisFloor = await measureRedisFloor(
     b.meters.admin,
     { host: redisAddress.hostname, port: Number(redisAddress.port || 6379) },
     {
       keys: [
-        keys.status(keys.shardOf(heartbeatUser)),
-        keys.connections(heartbeatUser),
-        keys.messageCount(heartbeatUser, connectionOf(heartbeatUser)),
+        keys.status(shard),
+        keys.due(shard),
+        keys.connections(heartbeatUser, shard),
+        keys.messageCount(heartbeatUser, connectionOf(heartbeatUser), shard),
       ],
-      args: [heartbeatUser, connectionOf(heartbeatUser), Date.now()],
-      // A budget no run can exhaust: every call does the full work of a heartbeat within budget.
-      budget: { limit: 1_000_000_000, windowMs: config.presence.limits.messageWindowMs, closeAfter: 1_000_000_000 },
+      // userId, connectionId, now, expiresAt, allowanceMs, then a budget no run can exhaust: every call does a heartbeat's whole work.
+      args: [
+        heartbeatUser,
+        connectionOf(heartbeatUser),
+        Date.now(),
+        Date.now() + config.presence.connectionMaxAgeMs,
+        config.presence.timeoutMs,
+        1_000_000_000,
+        config.presence.limits.messageWindowMs,
+        1_000_000_000,
+      ],
     },
     concurrency,
     smoke ? 2_000 : 200_000,
@@ -128,17 +140,16 @@ async function memory(b: Bench): Promise<void> {
   const { config } = b.runtime;
   const { memoryUsers, keyPrefix } = b.settings;
   const memPrefix = `${keyPrefix}mem:`;
-  const memRedis = new Redis(REDIS_URL);
-  const memStore = new RedisPresenceStore(memRedis, new KeySpace(memPrefix, config.presence.statusShards), {
-    connectionMaxAgeMs: config.presence.connectionMaxAgeMs,
-    lastSeenRetentionMs: config.presence.lastSeenRetentionMs,
-    pageTtlMs: config.presence.connectionMaxAgeMs + config.presence.timeoutMs,
-    limits: config.presence.limits,
-    pushLeaseMs: 15_000,
-  });
+  // The store as the functions make it, on a key prefix of its own.
+  const { redis: memClient, store: memStore } = createRedisParts({ ...config, redis: { ...config.redis, keyPrefix: memPrefix } });
+  const memRedis = b.meters.admin;
   const users = range(memoryUsers, (i) => `m${String(i).padStart(6, '0')}`);
-  const connection = (u: string): string => `c-${u}-Ldh8ae0boAMCJDw=`;
   const now = Date.now();
+  const connection = (u: string): ConnectionActivity => ({
+    connectionId: `c-${u}-Ldh8ae0boAMCJDw=`,
+    connectedAt: now,
+    allowanceMs: config.presence.timeoutMs,
+  });
   const usedMemory = async (): Promise<number> => Number(/^used_memory:(\d+)/m.exec(await b.meters.admin.info('memory'))?.[1] ?? NaN);
   const keysUsage = async (): Promise<number> => {
     let total = 0;
@@ -152,7 +163,7 @@ async function memory(b: Bench): Promise<void> {
   };
   const m0 = await usedMemory();
   await forEachBounded(users, 64, async (u) => {
-    const { fanOut } = await memStore.connect(u, connection(u), now, now);
+    const { fanOut } = await memStore.connect(u, connection(u), now);
     if (fanOut) await memStore.releasePush(u, now, false);
   });
   await forEachBounded(users, 64, (u) =>
@@ -168,7 +179,7 @@ async function memory(b: Bench): Promise<void> {
   await forEachBounded(users, 64, (u) => memStore.updatePage(u, connection(u), now, page).then(() => undefined));
   const m2 = await usedMemory();
   const k2 = await keysUsage();
-  memRedis.disconnect();
+  memClient.disconnect();
   await deleteRedisPrefix(memPrefix);
   b.memory = {
     users: memoryUsers,
@@ -193,4 +204,6 @@ export async function fullRun(b: Bench): Promise<void> {
   await getPresence(b);
   await sweeps(b);
   await memory(b);
+  await lambdaShaped(b);
+  await compareSigners(b);
 }

@@ -9,7 +9,6 @@ import { NO_COUNTS, median, sum, type Counts, type RunResult, type Sink } from '
 
 export interface PerOp {
   redisRoundTrips: number;
-  redisSocketWrites: number;
   pgQueries: number;
   pgConnects: number;
   posts: number;
@@ -131,7 +130,6 @@ export function perOpFigures(
   return {
     perOp: {
       redisRoundTrips: per(counts.redisRoundTrips),
-      redisSocketWrites: per(counts.redisSocketWrites),
       pgQueries: per(counts.pgQueries),
       pgConnects: per(counts.pgConnects),
       posts: per(spent.posts),

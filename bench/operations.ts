@@ -13,7 +13,7 @@ import { connectionOf } from './seed';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
-function sampleEvent<T>(name: string): T {
+export function sampleEvent<T>(name: string): T {
   return JSON.parse(readFileSync(join(__dirname, '..', 'events', `${name}.json`), 'utf8')) as T;
 }
 
@@ -22,25 +22,28 @@ export function context(functionName: string, remainingMs = 30_000): Context {
   return lambdaContext({ functionName, deadline: Date.now() + remainingMs, logStreamName: 'bench' });
 }
 
-interface WsTemplate {
+export interface WsTemplate {
   requestContext: Record<string, unknown>;
   [key: string]: unknown;
 }
 
-interface RestTemplate {
+export interface RestTemplate {
   requestContext: { authorizer?: { claims?: Record<string, unknown> } } & Record<string, unknown>;
   [key: string]: unknown;
 }
 
 let messageCount = 0;
 
-function wsEvent(template: WsTemplate, userId: string, body: string): unknown {
+/** A WebSocket message event on `userId`'s connection (connectionOf), as API Gateway sends it. */
+export function wsEvent(template: WsTemplate, userId: string, body: string): unknown {
   return {
     ...template,
     body,
     requestContext: {
       ...template.requestContext,
       connectionId: connectionOf(userId),
+      // Opened a minute ago: the sample's date is long past API Gateway's two-hour cap.
+      connectedAt: Date.now() - 60_000,
       authorizer: { principalId: userId, userId, integrationLatency: 1 },
       messageId: `m-${++messageCount}`,
       requestTimeEpoch: Date.now(),
@@ -48,13 +51,19 @@ function wsEvent(template: WsTemplate, userId: string, body: string): unknown {
   };
 }
 
-function restEvent(template: RestTemplate, userId: string, patch: Record<string, unknown> = {}): unknown {
+/** A REST event of `userId`, with the Cognito authorizer's claims (the sample's, or `claims` over them). */
+export function restEvent(
+  template: RestTemplate,
+  userId: string,
+  patch: Record<string, unknown> = {},
+  claims: Record<string, string> = {},
+): unknown {
   return {
     ...template,
     ...patch,
     requestContext: {
       ...template.requestContext,
-      authorizer: { claims: { ...template.requestContext.authorizer?.claims, sub: userId, 'cognito:username': userId } },
+      authorizer: { claims: { ...template.requestContext.authorizer?.claims, sub: userId, 'cognito:username': userId, ...claims } },
     },
   };
 }
@@ -70,6 +79,19 @@ export const SAMPLE_PUSH = JSON.stringify({
   latestTitle: 'Special relativity 42 - Wikipedia',
   latestDomain: 'wikipedia.org',
 });
+
+/** A heartbeat frame as the extension sends it (its legacy jwt field is ignored). */
+export const HEARTBEAT_BODY = JSON.stringify({ action: 'heartbeat', jwt: 'legacy-ignored' });
+
+/** An update-presence frame: one of 97 Wikipedia pages. */
+export function pageBody(seq: number): string {
+  return JSON.stringify({
+    action: 'update-presence',
+    url: `https://en.wikipedia.org/wiki/Special_relativity_${seq % 97}`,
+    title: `Special relativity ${seq % 97} - Wikipedia`,
+    jwt: 'legacy-ignored',
+  });
+}
 
 const ok = (result: unknown): boolean => (result as { statusCode?: number } | undefined)?.statusCode === 200;
 
@@ -96,16 +118,8 @@ export function createOperations(loaded: typeof BenchHandlers): Operations {
     getPresence: sampleEvent<RestTemplate>('get-presence'),
     getUserPresence: sampleEvent<RestTemplate>('get-user-presence'),
   };
-  const heartbeatBody = JSON.stringify({ action: 'heartbeat', jwt: 'legacy-ignored' });
-  const pageBody = (seq: number): string =>
-    JSON.stringify({
-      action: 'update-presence',
-      url: `https://en.wikipedia.org/wiki/Special_relativity_${seq % 97}`,
-      title: `Special relativity ${seq % 97} - Wikipedia`,
-      jwt: 'legacy-ignored',
-    });
   return {
-    heartbeat: (userId) => handlers.heartbeat(wsEvent(templates.heartbeat, userId, heartbeatBody), context('heartbeat')).then(ok),
+    heartbeat: (userId) => handlers.heartbeat(wsEvent(templates.heartbeat, userId, HEARTBEAT_BODY), context('heartbeat')).then(ok),
     update: (userId, seq) => handlers.updatePresence(wsEvent(templates.update, userId, pageBody(seq)), context('update-presence')).then(ok),
     getPresence: (userId) => handlers.getPresence(restEvent(templates.getPresence, userId), context('get-presence')).then(ok),
     getUserPresence: (userId, target) =>

@@ -10,7 +10,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type Redis from 'ioredis';
-import { heartbeatScript, type MessageBudget } from '../layers/core/redis/scripts';
+import { HEARTBEAT } from '../layers/core/redis/scripts';
 
 const run = promisify(execFile);
 
@@ -31,11 +31,12 @@ export function requestsPerSecond(output: string): number {
 export async function measureRedisFloor(
   admin: Redis,
   target: { host: string; port: number },
-  call: { keys: [string, string, string]; args: [string, string, number]; budget: MessageBudget },
+  /** The heartbeat script's keys and arguments, as the store passes them (layers/core/redis/presence-store.ts). */
+  call: { keys: string[]; args: (string | number)[] },
   inFlight: number,
   requests: number,
 ): Promise<RedisFloor | undefined> {
-  const sha = (await admin.script('LOAD', heartbeatScript(call.budget))) as string;
+  const sha = (await admin.script('LOAD', HEARTBEAT)) as string;
   const shapes: RedisFloor['shapes'] = [];
   for (const [connections, pipeline] of [
     [inFlight, 1],
@@ -45,7 +46,7 @@ export async function measureRedisFloor(
     try {
       ({ stdout } = await run('redis-benchmark', [
         ...['-h', target.host, '-p', String(target.port), '-q', '-c', String(connections), '-P', String(pipeline), '-n', String(requests)],
-        ...['evalsha', sha, '3', ...call.keys, ...call.args.map(String)],
+        ...['evalsha', sha, String(call.keys.length), ...call.keys, ...call.args.map(String)],
       ]));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -53,5 +54,8 @@ export async function measureRedisFloor(
     }
     shapes.push({ connections, pipeline, perSec: requestsPerSecond(stdout) });
   }
-  return { shapes, note: `redis-benchmark -n ${requests}, EVALSHA of the heartbeat script on one online user's keys (optimistic: ZADD GT is a no-op after the first call)` };
+  return {
+    shapes,
+    note: `redis-benchmark -n ${requests}, EVALSHA of the heartbeat script on one online user's keys (optimistic: ZADD GT is a no-op after the first call)`,
+  };
 }

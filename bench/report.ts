@@ -7,7 +7,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { Bench } from './fixtures';
+import { printLambdaReport } from './lambda-report';
+import { differencesFromTemplate, templateFunction } from './lambda-template';
 import { fmt, type ScenarioResult } from './measure';
+import { printSignerComparison } from './signers';
 import { formatHotFunctions } from './profile-summary';
 import type { Measured } from './scenarios';
 import { clientAloneSpec } from './workloads';
@@ -150,6 +153,8 @@ function reportFullRun(b: Bench): { targets: Target[]; bounds: Record<string, un
   log('');
   log('## Scenarios (medians of runs; per-op counts over all measured runs)');
   log('');
+  log(`Settings unlike the template's (bench/environment.ts), for throughput: ${throughputDifferences().join('; ')}.`);
+  log('');
   log(
     '| Scenario | c | ops/s | p50 ms | p99 ms | Redis RT/op | PG q/op | posts/op | posts/s | of transport floor | CPU µs per push (handler process) | CPU bench/sink/redis % | CPU µs/op |',
   );
@@ -240,6 +245,18 @@ function reportFullRun(b: Bench): { targets: Target[]; bounds: Record<string, un
   };
 }
 
+/**
+ * Where the throughput scenarios' environment (bench/environment.ts) differs from what the template deploys: the
+ * Lambda-shaped rows are measured with the template's settings, these are not.
+ */
+export function throughputDifferences(): string[] {
+  const template = {
+    ...templateFunction('UpdatePresenceFunction', {}).environment,
+    ...templateFunction('SweepShardFunction', {}).environment,
+  };
+  return differencesFromTemplate(template, process.env, ['POWERTOOLS_METRICS_DISABLED']);
+}
+
 export function printProfiles(b: Bench): void {
   const { log } = b;
   for (const profile of b.profiles) {
@@ -252,6 +269,8 @@ export function printProfiles(b: Bench): void {
 /** The full run's report: tables and profiles on the log, everything in bench/results/latest.json (smoke.json). */
 export async function writeFullReport(b: Bench, startedAt: number): Promise<string> {
   const { targets, bounds } = reportFullRun(b);
+  if (b.lambda) printLambdaReport(b.log, b.lambda);
+  if (b.signers) printSignerComparison(b.log, b.signers);
   printProfiles(b);
   const { config } = b.runtime;
   const { settings } = b;
@@ -282,7 +301,10 @@ export async function writeFullReport(b: Bench, startedAt: number): Promise<stri
     },
     ceilings: b.ceilings,
     transportFloor: clientAloneSpec(b, 'floor').name,
+    throughputDifferences: throughputDifferences(),
     scenarios: b.results,
+    lambda: b.lambda,
+    signers: b.signers,
     memory: b.memory,
     targets,
     bounds,

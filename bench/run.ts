@@ -1,6 +1,7 @@
 /**
  * npm run bench [-- --smoke] [-- --profile] [-- --runs N] [-- --containers N] [-- --skip-sweep-large]
  * npm run bench -- --scenario <update-20|update-200|heartbeat|get-presence-200|sweep-1000|push-clients> [--json] [--profile]
+ * npm run bench -- --scenario <lambda|signers> [--invocations N] [--json]
  *
  * Drives the real handlers in-process with API Gateway-shaped events against
  * real Redis and real PostgreSQL (a dedicated database and key prefix), with
@@ -10,6 +11,10 @@
  * per core by default, each with its own module-scope runtime), sharing each
  * scenario's concurrency. Push-bound scenarios take turns, run by run, with
  * the transport floor (bare undici posts, unsigned, to the same sink).
+ *
+ * The lambda scenario (bench/lambda.ts) runs each function the way Lambda does instead: one
+ * invocation at a time in an execution environment of its own, with the template's settings, and
+ * reports billed milliseconds per invocation beside the same I/O's floor.
  *
  * Without --scenario: every scenario (bench/full-run.ts), medians of several
  * runs after a warm-up, tables on stdout and JSON under bench/results/. With
@@ -22,7 +27,7 @@
 import './environment';
 import { Cleanup, checkCounters, setUpFixtures, type Bench } from './fixtures';
 import { fullRun } from './full-run';
-import { printProfiles, scenarioJson, writeFullReport } from './report';
+import { printProfiles, writeFullReport } from './report';
 import { SCENARIOS, type Scenario } from './scenarios';
 import { parseSettings } from './settings';
 
@@ -42,13 +47,13 @@ function selectedScenario(): Scenario | undefined {
 
 /** One named scenario: its JSON object, on stdout alone with --json. */
 async function runScenario(b: Bench, scenario: Scenario): Promise<number> {
-  const out = scenarioJson(scenario.name, await scenario.run(b), b);
-  if (settings.json) process.stdout.write(`${JSON.stringify(out)}\n`);
-  else {
-    log(JSON.stringify(out, null, 2));
+  const { json, errors, printed } = await scenario.run(b);
+  if (settings.json) process.stdout.write(`${JSON.stringify(json)}\n`);
+  else if (!printed) {
+    log(JSON.stringify(json, null, 2));
     printProfiles(b);
   }
-  return (out.errors as number) > 0 ? 1 : 0;
+  return errors > 0 ? 1 : 0;
 }
 
 async function runFull(b: Bench, startedAt: number): Promise<number> {

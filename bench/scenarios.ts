@@ -4,7 +4,11 @@
  * run by run, with the transport floor, so their ratio holds on a noisy machine.
  */
 import { load, type Bench } from './fixtures';
+import { lambdaShaped } from './lambda';
+import { printLambdaReport } from './lambda-report';
 import { fmt, type LoadScenarioSpec, type ScenarioResult } from './measure';
+import { scenarioJson } from './report';
+import { compareSigners, printSignerComparison } from './signers';
 import {
   clientAloneSpec,
   getPresence200Spec,
@@ -22,9 +26,39 @@ export interface Measured {
   floor?: ScenarioResult;
 }
 
+export interface ScenarioOutput {
+  /** What `--json` prints. */
+  json: Record<string, unknown>;
+  errors: number;
+  /** The scenario printed its own table on the log already. */
+  printed?: boolean;
+}
+
 export interface Scenario {
   name: string;
-  run: (b: Bench) => Promise<Measured>;
+  run: (b: Bench) => Promise<ScenarioOutput>;
+}
+
+/** A load scenario's output: its figures beside its floor's. */
+function measured(name: string, run: (b: Bench) => Promise<Measured>): Scenario {
+  return {
+    name,
+    run: async (b) => {
+      const json = scenarioJson(name, await run(b), b);
+      return { json, errors: json.errors as number };
+    },
+  };
+}
+
+/** One invocation at a time per function, in environments of their own (bench/lambda.ts). */
+async function lambda(b: Bench): Promise<ScenarioOutput> {
+  const report = await lambdaShaped(b);
+  printLambdaReport(b.log, report);
+  return {
+    json: { scenario: 'lambda', smoke: b.settings.smoke, ...report },
+    errors: report.rows.reduce((n, row) => n + row.errors, 0),
+    printed: true,
+  };
 }
 
 /** A load scenario taking turns with the transport floor, run by run. */
@@ -61,11 +95,20 @@ async function pushClients(b: Bench): Promise<Measured> {
   return { result: leanResult!, floor };
 }
 
+/** Our SigV4 signer against the SDK's, per fan-out and at load (bench/signers.ts). */
+async function signers(b: Bench): Promise<ScenarioOutput> {
+  const comparison = await compareSigners(b);
+  printSignerComparison(b.log, comparison);
+  return { json: { scenario: 'signers', smoke: b.settings.smoke, ...comparison }, errors: comparison.errors, printed: true };
+}
+
 export const SCENARIOS: readonly Scenario[] = [
-  { name: 'update-20', run: updatePresence20 },
-  { name: 'update-200', run: updatePresence200 },
-  { name: 'heartbeat', run: heartbeat },
-  { name: 'get-presence-200', run: getPresence200 },
-  { name: 'sweep-1000', run: sweep1000 },
-  { name: 'push-clients', run: pushClients },
+  measured('update-20', updatePresence20),
+  measured('update-200', updatePresence200),
+  measured('heartbeat', heartbeat),
+  measured('get-presence-200', getPresence200),
+  measured('sweep-1000', sweep1000),
+  measured('push-clients', pushClients),
+  { name: 'lambda', run: lambda },
+  { name: 'signers', run: signers },
 ];

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Client } from 'pg';
+import { KeySpace } from '../layers/core/keys';
+import type { ConnectionActivity } from '../layers/core/model';
 import type { PresenceStore } from '../layers/core/ports/presence-store';
 
 export const PG_ADMIN_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -28,6 +30,17 @@ export interface GraphSize {
   staleSmall: number;
   staleLarge: number;
   staleFriends: number;
+  /** The Lambda-shaped benchmark's own users, each used once per function (bench/lambda.ts). */
+  lambda: {
+    /** Online, `hubFriends` online friends each: update-presence and GET /presence with 200 friends. */
+    hubs: number;
+    /** Offline at the start, `staleFriends` online friends each: $connect, then $disconnect. */
+    joiners: number;
+    /** `staleFriends` online friends each, all in shard `staleShard` of `statusShards`: one sweep batch. */
+    stale: number;
+    staleShard: number;
+    statusShards: number;
+  };
 }
 
 export const ringUser = (i: number): string => `u${i}`;
@@ -35,12 +48,22 @@ export const watcher = (i: number): string => `w${i}`;
 export const hub = (i: number): string => `h${i}`;
 export const loner = (i: number): string => `z${i}`;
 export const staleUser = (set: 'a' | 'b', i: number): string => `s${set}${i}`;
+export const lambdaHub = (i: number): string => `lh${i}`;
+export const joiner = (i: number): string => `lj${i}`;
+
+/** The first `count` ids `ls<k>` that fall in `shard` (one sweep batch reads one shard). */
+export function lambdaStaleUsers(size: GraphSize['lambda']): string[] {
+  const keys = new KeySpace('', size.statusShards);
+  const users: string[] = [];
+  for (let k = 0; users.length < size.stale; k++) if (keys.shardOf(`ls${k}`) === size.staleShard) users.push(`ls${k}`);
+  return users;
+}
 export const connectionOf = (userId: string): string => `c-${userId}`;
 
 export interface Graph {
   users: string[];
   pairs: [string, string][];
-  /** Users online during the whole run (everyone but the stale sets). */
+  /** Users online during the whole run (everyone but the stale sets and the joiners). */
   online: string[];
 }
 
@@ -62,17 +85,22 @@ export function buildGraph(size: GraphSize): Graph {
     for (let k = 0; k < size.hubFriends; k++) add(hub(j), watcher((j * size.hubFriends + k) % size.watchers), k % 2 === 1);
   }
   for (let i = 0; i < size.loners; i++) users.push(loner(i));
+  for (let j = 0; j < size.lambda.hubs; j++) {
+    users.push(lambdaHub(j));
+    for (let k = 0; k < size.hubFriends; k++) add(lambdaHub(j), watcher((j * size.hubFriends + k + 3) % size.watchers), k % 2 === 0);
+  }
   const online = [...users];
+  const withStaleFriends = (userId: string, i: number, offset: number): void => {
+    users.push(userId);
+    for (let k = 0; k < size.staleFriends; k++) add(userId, watcher((i * size.staleFriends + k + offset) % size.watchers), k % 2 === 1);
+  };
+  for (let i = 0; i < size.lambda.joiners; i++) withStaleFriends(joiner(i), i, 11);
+  for (const [i, userId] of lambdaStaleUsers(size.lambda).entries()) withStaleFriends(userId, i, 13);
   for (const [set, count, offset] of [
     ['a', size.staleSmall, 0],
     ['b', size.staleLarge, 7],
   ] as const) {
-    for (let i = 0; i < count; i++) {
-      users.push(staleUser(set, i));
-      for (let k = 0; k < size.staleFriends; k++) {
-        add(staleUser(set, i), watcher((i * size.staleFriends + k + offset) % size.watchers), k % 2 === 1);
-      }
-    }
+    for (let i = 0; i < count; i++) withStaleFriends(staleUser(set, i), i, offset);
   }
   return { users, pairs, online };
 }
@@ -135,11 +163,17 @@ export async function deleteRedisPrefix(prefix: string, redisUrl = REDIS_URL): P
   }
 }
 
+/** `userId`'s one connection (connectionOf), opened at `connectedAt`, silent for at most `allowanceMs` (PRESENCE_TIMEOUT_SECONDS). */
+export function benchConnection(userId: string, connectedAt: number, allowanceMs: number): ConnectionActivity {
+  return { connectionId: connectionOf(userId), connectedAt, allowanceMs };
+}
+
 /**
- * Registers a connection as the $connect handler does, without its came-online announcement: the
- * lease that announcement takes is given back at once, so the user's updates push straight away.
+ * Registers a connection opened at `at` as the $connect handler does, without its came-online
+ * announcement: the lease that announcement takes is given back at once, so the user's updates push
+ * straight away.
  */
-export async function connectQuietly(store: PresenceStore, userId: string, at: number): Promise<void> {
-  const { fanOut } = await store.connect(userId, connectionOf(userId), at, at);
+export async function connectQuietly(store: PresenceStore, userId: string, at: number, allowanceMs: number): Promise<void> {
+  const { fanOut } = await store.connect(userId, benchConnection(userId, at, allowanceMs), at);
   if (fanOut) await store.releasePush(userId, at, false);
 }

@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { templateStatusShards } from './lambda-template';
 import type { GraphSize } from './seed';
 
 export interface Settings {
@@ -26,6 +27,8 @@ export interface Settings {
   memoryUsers: number;
   /** Whether the full run times the 10,000-user sweep too. */
   sweepLarge: boolean;
+  /** The Lambda-shaped runs (bench/lambda.ts): measured invocations per function after the warm-ups. */
+  lambda: { invocations: number; warmups: number; sweepBatches: number };
   resultsDir: string;
   dbName: string;
   keyPrefix: string;
@@ -42,15 +45,45 @@ export function parseSettings(args: string[] = process.argv.slice(2)): Settings 
       'skip-sweep-large': { type: 'boolean', default: false },
       scenario: { type: 'string' },
       json: { type: 'boolean', default: false },
+      invocations: { type: 'string' },
     },
   });
   const smoke = options.smoke;
+  const lambda = {
+    invocations: options.invocations !== undefined ? Number(options.invocations) : smoke ? 3 : 200,
+    warmups: smoke ? 1 : 5,
+    sweepBatches: smoke ? 1 : 20,
+  };
+  if (!Number.isInteger(lambda.invocations) || lambda.invocations < 1) {
+    console.error(`--invocations must be a positive integer, got "${options.invocations}"`);
+    process.exit(2);
+  }
+  // Every user of a Lambda-shaped run is used once per function, as a person would within minutes.
+  const lambdaUsers = lambda.warmups + lambda.invocations;
+  const lambdaSize: GraphSize['lambda'] = {
+    hubs: lambdaUsers,
+    joiners: lambdaUsers,
+    stale: 100,
+    staleShard: 0,
+    statusShards: templateStatusShards(),
+  };
   // Enough hubs and loners that the 16 operations in flight are (almost) always 16 different users: a
   // user's concurrent updates share one fan-out (the push lease), which would turn some into no pushes.
   const size: GraphSize = smoke
-    ? { ring: 200, ringFriends: 20, watchers: 200, hubs: 64, hubFriends: 50, loners: 64, staleSmall: 20, staleLarge: 0, staleFriends: 20 }
+    ? {
+        ring: Math.max(200, 2 * lambdaUsers),
+        ringFriends: 20,
+        watchers: 200,
+        hubs: 64,
+        hubFriends: 50,
+        loners: 64,
+        staleSmall: 20,
+        staleLarge: 0,
+        staleFriends: 20,
+        lambda: lambdaSize,
+      }
     : {
-        ring: 10_000,
+        ring: Math.max(10_000, 2 * lambdaUsers),
         ringFriends: 20,
         watchers: 10_000,
         hubs: 64,
@@ -60,6 +93,7 @@ export function parseSettings(args: string[] = process.argv.slice(2)): Settings 
         staleSmall: 1_000,
         staleLarge: options.scenario ? 0 : 10_000,
         staleFriends: 20,
+        lambda: lambdaSize,
       };
   return {
     scenario: options.scenario,
@@ -77,6 +111,7 @@ export function parseSettings(args: string[] = process.argv.slice(2)): Settings 
     // Every timed-out user costs 20 pushes + 1 close; --skip-sweep-large leaves the 10,000 sweep out and
     // projects it from the 1,000 sweep, for quicker iterations.
     sweepLarge: !smoke && !options['skip-sweep-large'],
+    lambda,
     resultsDir: join(__dirname, 'results'),
     dbName: `presence_bench_${process.pid}`,
     keyPrefix: `presence-bench:${process.pid}:`,

@@ -88,8 +88,6 @@ export function mergeSorted(lists: readonly (readonly number[])[]): number[] {
 export interface Counts {
   /** Commands sent outside a pipeline plus one per pipeline exec. */
   redisRoundTrips: number;
-  /** Independent check: writes to the client's socket (one per command or per pipeline). */
-  redisSocketWrites: number;
   pgQueries: number;
   pgConnects: number;
 }
@@ -98,12 +96,11 @@ export interface Instrumentation {
   snapshot(): Counts;
 }
 
-export const NO_COUNTS: Counts = { redisRoundTrips: 0, redisSocketWrites: 0, pgQueries: 0, pgConnects: 0 };
+export const NO_COUNTS: Counts = { redisRoundTrips: 0, pgQueries: 0, pgConnects: 0 };
 
 export function sum(a: Counts, b: Counts): Counts {
   return {
     redisRoundTrips: a.redisRoundTrips + b.redisRoundTrips,
-    redisSocketWrites: a.redisSocketWrites + b.redisSocketWrites,
     pgQueries: a.pgQueries + b.pgQueries,
     pgConnects: a.pgConnects + b.pgConnects,
   };
@@ -112,7 +109,6 @@ export function sum(a: Counts, b: Counts): Counts {
 export function diff(after: Counts, before: Counts): Counts {
   return {
     redisRoundTrips: after.redisRoundTrips - before.redisRoundTrips,
-    redisSocketWrites: after.redisSocketWrites - before.redisSocketWrites,
     pgQueries: after.pgQueries - before.pgQueries,
     pgConnects: after.pgConnects - before.pgConnects,
   };
@@ -120,19 +116,17 @@ export function diff(after: Counts, before: Counts): Counts {
 
 type SendCommand = (command: unknown, stream?: { isPipeline?: boolean }, node?: unknown) => unknown;
 type Exec = (this: { redis?: unknown }, ...args: unknown[]) => unknown;
-type Write = (...args: unknown[]) => boolean;
 
 /**
- * Wraps the runtime's own clients (the ones the handlers use). ioredis sends
- * every pipelined command through `sendCommand` with a stream flagged
- * isPipeline and writes the whole pipeline to the socket at once, so
- * round trips = unflagged sendCommand calls + pipeline execs. Socket writes
- * count the same thing from the other end.
+ * Wraps the runtime's own clients (the ones the handlers use), for counting
+ * only. ioredis sends every pipelined command through `sendCommand` with a
+ * stream flagged isPipeline and writes the whole pipeline to the socket at
+ * once, so round trips = unflagged sendCommand calls + pipeline execs.
  */
 export async function instrument(redis: RedisClient, pool: BoundedPool): Promise<Instrumentation> {
-  const counts: Counts = { redisRoundTrips: 0, redisSocketWrites: 0, pgQueries: 0, pgConnects: 0 };
+  const counts: Counts = { redisRoundTrips: 0, pgQueries: 0, pgConnects: 0 };
   await redis.ping();
-  const client = redis as unknown as { sendCommand: SendCommand; stream: { write: Write } };
+  const client = redis as unknown as { sendCommand: SendCommand };
   const sendCommand = client.sendCommand;
   client.sendCommand = function (this: unknown, command, stream, node) {
     if (!stream?.isPipeline) counts.redisRoundTrips++;
@@ -144,16 +138,10 @@ export async function instrument(redis: RedisClient, pool: BoundedPool): Promise
     if (this.redis === redis) counts.redisRoundTrips++;
     return exec.apply(this, args);
   };
-  const socket = client.stream;
-  const write = socket.write;
-  socket.write = function (this: unknown, ...args: unknown[]) {
-    counts.redisSocketWrites++;
-    return write.apply(this, args);
-  };
-  const query = pool.query;
-  (pool as unknown as { query: (...args: unknown[]) => unknown }).query = function (this: unknown, ...args: unknown[]) {
+  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  (pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
     counts.pgQueries++;
-    return (query as (...a: unknown[]) => unknown).apply(this, args);
+    return query(...args);
   };
   pool.pool.on('connect', () => {
     counts.pgConnects++;

@@ -1,8 +1,10 @@
 /**
  * The transport floor: bare undici posts to the sink, unsigned, through the
- * same undici Pool settings as the lean client (keep-alive, one socket per
- * post in flight) and the same minimal response handling. What any client
- * of the @connections API pays at least for a post on this machine.
+ * same undici Pool settings as the @connections client (keep-alive, one
+ * socket per post in flight) and the same dispatch handler interface, with
+ * nothing else: no signing, no timer, no retries, only the status kept.
+ * What any client of the @connections API pays at least for a post on this
+ * machine.
  */
 import { Pool, type Dispatcher } from 'undici';
 import type { ConnectionGateway, DeliveryResult } from '../layers/core/ports/connection-gateway';
@@ -10,20 +12,28 @@ import { encodeConnectionId, POST_CONTENT_TYPE } from '../layers/core/push/manag
 
 class StatusHandler implements Dispatcher.DispatchHandler {
   private status = 0;
-  constructor(private readonly done: (error: Error | null, status: number) => void) {}
-  onConnect(): void {}
-  onHeaders(statusCode: number): boolean {
+
+  constructor(
+    private readonly resolve: (result: DeliveryResult) => void,
+    private readonly reject: (error: Error) => void,
+  ) {}
+
+  onRequestStart(): void {}
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
     this.status = statusCode;
-    return true;
   }
-  onData(): boolean {
-    return true;
+
+  onResponseData(): void {}
+
+  onResponseEnd(): void {
+    if (this.status === 410) this.resolve('gone');
+    else if (this.status < 300) this.resolve('sent');
+    else this.reject(new Error(`sink answered ${this.status}`));
   }
-  onComplete(): void {
-    this.done(null, this.status);
-  }
-  onError(error: Error): void {
-    this.done(error, 0);
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.reject(error);
   }
 }
 
@@ -31,17 +41,12 @@ export function transportFloorGateway(endpoint: string, connections: number): { 
   const url = new URL(endpoint);
   const prefix = `${url.pathname.replace(/\/+$/, '')}/@connections/`;
   const pool = new Pool(url.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+  const headers = { 'content-type': POST_CONTENT_TYPE };
   const send = (method: 'POST' | 'DELETE', connectionId: string, body?: Uint8Array): Promise<DeliveryResult> =>
     new Promise((resolve, reject) => {
-      const headers = body ? { 'content-type': POST_CONTENT_TYPE, 'content-length': String(body.byteLength) } : undefined;
       pool.dispatch(
-        { method, path: prefix + encodeConnectionId(connectionId), headers, body },
-        new StatusHandler((error, status) => {
-          if (error) reject(error);
-          else if (status === 410) resolve('gone');
-          else if (status < 300) resolve('sent');
-          else reject(new Error(`sink answered ${status}`));
-        }),
+        { method, path: prefix + encodeConnectionId(connectionId), headers: body ? headers : undefined, body },
+        new StatusHandler(resolve, reject),
       );
     });
   return {

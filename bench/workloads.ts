@@ -12,7 +12,7 @@ import type { Bench } from './fixtures';
 import { NOTHING_SPENT, addSpent, closeWindow, fmt, openWindow, perOpFigures, type LoadScenarioSpec, type ScenarioResult } from './measure';
 import { SAMPLE_PUSH } from './operations';
 import { summarizeProfile } from './profile-summary';
-import { connectQuietly, connectionOf, hub, ringUser, staleUser } from './seed';
+import { benchConnection, connectQuietly, hub, ringUser, staleUser } from './seed';
 import { NO_COUNTS, median, sum, type Counts, type RunResult } from './support';
 
 export function range(n: number, f: (i: number) => string): string[] {
@@ -118,11 +118,15 @@ export async function timeoutSweep(b: Bench, set: 'a' | 'b', count: number): Pro
   const name = `timeout sweep, ${fmt(count)} stale x ${size.staleFriends} online friends`;
   const refreshOnline = async (): Promise<void> => {
     const now = Date.now();
-    await forEachBounded(b.graph.online, 64, async (userId) => void (await store.heartbeat(userId, connectionOf(userId), now)));
+    await forEachBounded(
+      b.graph.online,
+      64,
+      async (userId) => void (await store.heartbeat(userId, benchConnection(userId, now, config.presence.timeoutMs), now)),
+    );
   };
   const makeStale = async (stale: readonly string[]): Promise<void> => {
     const past = Date.now() - config.presence.timeoutMs - 60_000;
-    await forEachBounded(stale, 64, (userId) => connectQuietly(store, userId, past));
+    await forEachBounded(stale, 64, (userId) => connectQuietly(store, userId, past, config.presence.timeoutMs));
   };
   const sweepAll = () => b.containers.sweep(config.presence.statusShards, new Date().toISOString());
   // Warm-up: a small sweep so the code paths, pool and scripts are hot.

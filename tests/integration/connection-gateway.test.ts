@@ -1,9 +1,10 @@
 /**
- * The lean @connections client (layers/core/push/management-api-client.ts)
+ * The @connections client (layers/core/push/management-api-client.ts)
  * over real HTTP against a local server that answers each case API Gateway
  * can: 200, 410 Gone, 400/403/413 (not retried), 429 and 5xx (retried with
- * backoff), a socket reset mid-request (retried), and a server that never
- * answers (bounded by the per-request timeout).
+ * backoff), a socket reset mid-request (retried), a server that never
+ * answers or never finishes its answer, and a request that waits for a
+ * socket (each bounded by the per-attempt timeout).
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -18,13 +19,17 @@ interface Received {
   url: string;
   headers: IncomingHttpHeaders;
   body: string;
+  socket: Socket;
 }
 
 const KEYS: Credentials = { accessKeyId: 'gateway-test-key', secretAccessKey: 'gateway-test-secret' };
 const SECRET_BODY = 'details-that-must-not-be-logged';
 
 /** How the server answers a connection id: by name, counting attempts per id. */
-type Behaviour = (attempt: number, request: { method: string }) => { status: number; errorType?: string; body?: string } | 'reset' | 'hang';
+type Behaviour = (
+  attempt: number,
+  request: { method: string },
+) => { status: number; errorType?: string; body?: string } | 'reset' | 'hang' | 'hang-body';
 
 const behaviours: Record<string, Behaviour> = {
   'c-live': (_n, { method }) =>
@@ -40,6 +45,8 @@ const behaviours: Record<string, Behaviour> = {
       : { status: method === 'DELETE' ? 204 : 200 },
   'c-gone': () => ({ status: 410, errorType: 'GoneException', body: '{"message":null}' }),
   'c-forbidden': () => ({ status: 403, errorType: 'ForbiddenException', body: JSON.stringify({ message: SECRET_BODY }) }),
+  // Larger than undici's 64 KiB buffer: a body nobody reads would hold its socket.
+  'c-forbidden-long': () => ({ status: 403, errorType: 'ForbiddenException', body: JSON.stringify({ message: 'x'.repeat(100_000) }) }),
   'c-bad': () => ({ status: 400, errorType: 'BadRequestException', body: JSON.stringify({ message: SECRET_BODY }) }),
   'c-too-large': () => ({ status: 413, errorType: 'PayloadTooLargeException', body: '{"message":"Payload too large"}' }),
   'c-throttled-once': (n) =>
@@ -50,9 +57,10 @@ const behaviours: Record<string, Behaviour> = {
   'c-reset-once': (n) => (n === 1 ? 'reset' : { status: 200 }),
   'c-reset': () => 'reset',
   'c-hang': () => 'hang',
+  'c-hang-body': () => 'hang-body',
 };
 
-describe('ManagementApiClient (lean SigV4 client over undici)', () => {
+describe('ManagementApiClient (SigV4 client over undici)', () => {
   let server: Server;
   let endpoint: string;
   const received: Received[] = [];
@@ -65,12 +73,22 @@ describe('ManagementApiClient (lean SigV4 client over undici)', () => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
-        received.push({ method: request.method!, url: request.url!, headers: request.headers, body: Buffer.concat(chunks).toString() });
+        received.push({
+          method: request.method!,
+          url: request.url!,
+          headers: request.headers,
+          body: Buffer.concat(chunks).toString(),
+          socket: request.socket,
+        });
         const id = decodeURIComponent(request.url!.split('/@connections/')[1] ?? '');
         const n = (attempts.get(id) ?? 0) + 1;
         attempts.set(id, n);
         const answer = (behaviours[id] ?? behaviours['c-gone']!)(n, { method: request.method! });
         if (answer === 'hang') return;
+        if (answer === 'hang-body') {
+          response.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '100' }).write('{"partial":');
+          return;
+        }
         if (answer === 'reset') {
           request.socket.resetAndDestroy();
           return;
@@ -227,9 +245,62 @@ describe('ManagementApiClient (lean SigV4 client over undici)', () => {
     const elapsed = performance.now() - t0;
     expect(error).toMatchObject({ code: 'TimeoutError', retryable: true, timeout: true, attempts: 3 });
     expect(attempts.get('c-hang')).toBe(3);
-    // 3 x 150 ms plus the pauses (50 + 100 ms), far from a hang.
+    // 3 x 150 ms plus the pauses (50 + 100 ms), far from a hang: the upper bound leaves 5x that for a
+    // loaded machine, and still fails if the attempts waited for the default 2 s timeout instead.
     expect(elapsed).toBeGreaterThanOrEqual(450);
-    expect(elapsed).toBeLessThan(1_500);
+    expect(elapsed).toBeLessThan(3_000);
+  });
+
+  it('bounds an answer whose body never ends like one that never comes', async () => {
+    const api = client({ timeoutMs: 150, retry: new RetryStrategy({ ...STANDARD_RETRY, maxAttempts: 1 }) });
+    const error = await failure(api.getConnection('c-hang-body'));
+    expect(error).toMatchObject({ code: 'TimeoutError', retryable: true, timeout: true, attempts: 1 });
+    expect(attempts.get('c-hang-body')).toBe(1);
+  });
+
+  it('counts the wait for a socket against the attempt: a post queued behind a hung one times out', async () => {
+    const api = client({ connections: 1, timeoutMs: 300, retry: new RetryStrategy({ ...STANDARD_RETRY, maxAttempts: 1 }) });
+    const hung = failure(api.postToConnection('c-hang', Buffer.from('{}')));
+    const queued = await failure(api.postToConnection('c-live', Buffer.from('{}')));
+    expect(queued).toMatchObject({ code: 'TimeoutError', attempts: 1 });
+    expect(await hung).toMatchObject({ code: 'TimeoutError', attempts: 1 });
+    // It never left the queue: the only socket was the hung request's.
+    expect(attempts.get('c-live')).toBeUndefined();
+    // A timed-out attempt is aborted, so its socket no longer holds up the next post.
+    await expect(api.postToConnection('c-live', Buffer.from('{}'))).resolves.toBe('sent');
+    expect(attempts.get('c-live')).toBe(1);
+  });
+
+  it('reads error answers to their end, so their socket serves the next request', async () => {
+    const api = client({ connections: 1 });
+    for (let i = 0; i < 3; i++)
+      expect(await failure(api.postToConnection('c-forbidden-long', Buffer.from('{}')))).toMatchObject({ status: 403 });
+    await expect(api.postToConnection('c-gone', Buffer.from('{}'))).resolves.toBe('gone');
+    await expect(api.postToConnection('c-live', Buffer.from('{}'))).resolves.toBe('sent');
+    expect(received.map((r) => r.url.split('/').at(-1))).toEqual([
+      'c-forbidden-long',
+      'c-forbidden-long',
+      'c-forbidden-long',
+      'c-gone',
+      'c-live',
+    ]);
+    // All five over the one socket.
+    expect(new Set(received.map((r) => r.socket)).size).toBe(1);
+  });
+
+  it('signs with the signer it is given', async () => {
+    const signed: string[] = [];
+    const api = client({
+      signer: {
+        sign: (method, path) => {
+          signed.push(`${method} ${path}`);
+          return Promise.resolve({ 'x-amz-date': '20250617T093015Z', 'x-amz-content-sha256': 'hash', authorization: 'by the test signer' });
+        },
+      },
+    });
+    await expect(api.postToConnection('c-live', Buffer.from('{}'))).resolves.toBe('sent');
+    expect(signed).toEqual(['POST /prod/@connections/c-live']);
+    expect(received[0]!.headers).toMatchObject({ authorization: 'by the test signer', 'x-amz-content-sha256': 'hash' });
   });
 
   it('stops retrying when the retry quota is spent (a failing endpoint gets no retry storm)', async () => {

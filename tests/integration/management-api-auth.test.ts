@@ -83,7 +83,7 @@ describe('local Management API: SigV4 verification', () => {
     const answer = await send(headers, frame);
     expect(answer.status).toBe(403);
     expect(answer.errorType).toBe('InvalidSignatureException');
-    expect(JSON.parse(answer.body).message).toMatch(/^The request signature we calculated does not match/);
+    expect((JSON.parse(answer.body) as { message: string }).message).toMatch(/^The request signature we calculated does not match/);
     expect(connections.frames('c1')).toEqual([]);
   });
 
@@ -96,7 +96,7 @@ describe('local Management API: SigV4 verification', () => {
   it('answers 403 for a signature older than 5 minutes', async () => {
     const answer = await send(signed(frame, LOCAL_AWS_CREDENTIALS, Date.now() - 6 * 60_000), frame);
     expect([answer.status, answer.errorType]).toEqual([403, 'InvalidSignatureException']);
-    expect(JSON.parse(answer.body).message).toMatch(/^Signature expired: /);
+    expect((JSON.parse(answer.body) as { message: string }).message).toMatch(/^Signature expired: /);
   });
 
   it('answers 403 UnrecognizedClientException for an unknown access key or session token', async () => {

@@ -1,11 +1,13 @@
 /**
- * What the AWS SDK's ApiGatewayManagementApiClient sends and what the lean
+ * What the AWS SDK's ApiGatewayManagementApiClient sends and what our
  * client sends, captured at the local Management API (which verifies every
  * SigV4 signature with @smithy/signature-v4): the same method, path and
  * connection-id encoding, body bytes, content type and length, payload
  * hash, session token and signed headers (less the SDK's own telemetry
- * headers), and both signatures accepted. A signing or encoding bug in the
- * lean client fails here, as it would fail against API Gateway.
+ * headers), and both signatures accepted. A signing or encoding bug in
+ * our client fails here, as it would fail against API Gateway. The same for
+ * our client signing with the SDK's signer (bench/smithy-signer.ts), so the
+ * benchmark's comparison of the two signers compares the same requests.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import {
@@ -14,8 +16,9 @@ import {
   GetConnectionCommand,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import type { Credentials } from '../../layers/core/push/credentials';
-import type { ManagementApiClient } from '../../layers/core/push/management-api-client';
+import { CredentialCache, type Credentials as ClientCredentials } from '../../layers/core/push/credentials';
+import { ManagementApiClient } from '../../layers/core/push/management-api-client';
+import { SmithyRequestSigner } from '../../bench/smithy-signer';
 import { PushError } from '../../layers/core/push/push-error';
 import { startManagementApi, type ManagementApiServer } from '../../local/management-api';
 import { leanClient } from '../support/lean-client';
@@ -29,7 +32,7 @@ interface Captured {
   status?: number;
 }
 
-/** Sent and signed by the SDK for its own bookkeeping; the lean client leaves them out. */
+/** Sent and signed by the SDK for its own bookkeeping; our client leaves them out. */
 const SDK_TELEMETRY = new Set(['amz-sdk-invocation-id', 'amz-sdk-request', 'x-amz-user-agent']);
 const signedHeaders = (headers: IncomingHttpHeaders): string[] =>
   (/SignedHeaders=([^,]+)/.exec(String(headers.authorization))?.[1] ?? '').split(';').filter((name) => !SDK_TELEMETRY.has(name));
@@ -43,7 +46,7 @@ describe.each([
     'temporary credentials',
     { accessKeyId: 'ASIAWIRETEST', secretAccessKey: 'wire-test-secret', sessionToken: 'FwoGZXIvYXdzEBYaD+token/with=chars' },
   ],
-] as const)('SDK client vs lean client on the wire (%s)', (_kind, credentials: Credentials) => {
+] as const)('SDK client vs our client on the wire (%s)', (_kind, credentials: ClientCredentials) => {
   let api: ManagementApiServer;
   const connections = new RecordingConnections();
   const captured: Captured[] = [];
@@ -83,7 +86,7 @@ describe.each([
     expect(byLean.url).toBe(bySdk.url);
     expect(byLean.body.equals(bySdk.body)).toBe(true);
     for (const name of ['content-type', 'content-length', 'host', 'x-amz-content-sha256', 'x-amz-security-token']) {
-      expect(`${name}: ${byLean.headers[name]}`).toBe(`${name}: ${bySdk.headers[name]}`);
+      expect(`${name}: ${String(byLean.headers[name])}`).toBe(`${name}: ${String(bySdk.headers[name])}`);
     }
     expect(signedHeaders(byLean.headers)).toEqual(signedHeaders(bySdk.headers));
     expect(byLean.headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
@@ -103,13 +106,32 @@ describe.each([
 
   it('DeleteConnection and GetConnection: same requests', async () => {
     await sdk.send(new GetConnectionCommand({ ConnectionId: ID }));
-    await expect(lean.getConnection(ID)).resolves.toMatchObject({ identity: { sourceIp: expect.any(String) } });
+    await expect(lean.getConnection(ID)).resolves.toMatchObject({ identity: { sourceIp: expect.any(String) as string } });
     await sdk.send(new DeleteConnectionCommand({ ConnectionId: ID }));
     connections.open(ID);
     await expect(lean.deleteConnection(ID)).resolves.toBe('sent');
     expect(captured.map((c) => c.method)).toEqual(['GET', 'GET', 'DELETE', 'DELETE']);
     compare(captured[0]!, captured[1]!);
     compare(captured[2]!, captured[3]!);
+  });
+
+  it("PostToConnection signed by the SDK's signer through our client: the same request, verified", async () => {
+    const viaSdkSigner = new ManagementApiClient({
+      endpoint: api.endpoint,
+      region: 'eu-central-1',
+      connections: 1,
+      timeoutMs: 2_000,
+      credentials: new CredentialCache(() => Promise.resolve(credentials)),
+      signer: new SmithyRequestSigner(new URL(api.endpoint).host, 'eu-central-1'),
+    });
+    try {
+      await sdk.send(new PostToConnectionCommand({ ConnectionId: ID, Data: FRAME }));
+      await expect(viaSdkSigner.postToConnection(ID, FRAME)).resolves.toBe('sent');
+      expect(captured).toHaveLength(2);
+      compare(captured[0]!, captured[1]!);
+    } finally {
+      await viaSdkSigner.close();
+    }
   });
 
   it('a request signed with other credentials is refused 403, as API Gateway does', async () => {

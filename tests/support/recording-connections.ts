@@ -43,7 +43,7 @@ export class RecordingConnections implements ConnectionRegistry {
 
   /** Frames received so far, parsed; `take` also empties the inbox. */
   frames(connectionId: string): unknown[] {
-    return (this.inboxes.get(connectionId) ?? []).map((data) => JSON.parse(data.toString('utf8')));
+    return (this.inboxes.get(connectionId) ?? []).map((data) => JSON.parse(data.toString('utf8')) as unknown);
   }
 
   take(connectionId: string): unknown[] {

@@ -35,5 +35,5 @@ export async function smithySign(
     },
     { signingDate: at },
   );
-  return signed.headers as Record<string, string>;
+  return signed.headers;
 }

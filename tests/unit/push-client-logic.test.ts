@@ -1,5 +1,13 @@
-/** The lean client's pure parts: credential refresh, the SDK's retry arithmetic, error classification. */
-import { CredentialCache, type Credentials } from '../../layers/core/push/credentials';
+/** The @connections client's pure parts: credentials and their refresh, the SDK's retry arithmetic, error classification. */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  CredentialCache,
+  defaultCredentialProvider,
+  environmentCredentials,
+  type CredentialProvider,
+  type Credentials,
+} from '../../layers/core/push/credentials';
 import { PushError, errorFromResponse, errorFromTransport } from '../../layers/core/push/push-error';
 import { RetryStrategy, STANDARD_RETRY } from '../../layers/core/push/retry';
 
@@ -47,13 +55,94 @@ describe('CredentialCache', () => {
 
   it('retries a failed refresh on the next call instead of caching the failure', async () => {
     let fail = true;
-    const cache = new CredentialCache(async () => {
-      if (fail) throw new Error('no credentials');
-      return { accessKeyId: 'k', secretAccessKey: 's' };
-    });
+    const cache = new CredentialCache(() =>
+      fail ? Promise.reject(new Error('no credentials')) : Promise.resolve({ accessKeyId: 'k', secretAccessKey: 's' }),
+    );
     await expect(cache.get()).rejects.toThrow('no credentials');
     fail = false;
     await expect(cache.get()).resolves.toMatchObject({ accessKeyId: 'k' });
+  });
+});
+
+describe('credentials from the environment first, the SDK chain only without them', () => {
+  const KEYS = { AWS_ACCESS_KEY_ID: 'ASIAENV', AWS_SECRET_ACCESS_KEY: 'env-secret' };
+
+  it('reads the variables the SDK reads: keys, session token, expiration', () => {
+    expect(environmentCredentials(KEYS)).toEqual({ accessKeyId: 'ASIAENV', secretAccessKey: 'env-secret' });
+    expect(environmentCredentials({ ...KEYS, AWS_SESSION_TOKEN: 'token', AWS_CREDENTIAL_EXPIRATION: '2030-01-02T03:04:05Z' })).toEqual({
+      accessKeyId: 'ASIAENV',
+      secretAccessKey: 'env-secret',
+      sessionToken: 'token',
+      expiration: new Date('2030-01-02T03:04:05Z'),
+    });
+  });
+
+  it('has none without both keys, or when AWS_PROFILE names a profile (the SDK then skips the environment)', () => {
+    expect(environmentCredentials({})).toBeUndefined();
+    expect(environmentCredentials({ AWS_ACCESS_KEY_ID: 'ASIAENV' })).toBeUndefined();
+    expect(environmentCredentials({ AWS_SECRET_ACCESS_KEY: 'env-secret', AWS_SESSION_TOKEN: 'token' })).toBeUndefined();
+    expect(environmentCredentials({ ...KEYS, AWS_PROFILE: 'dev' })).toBeUndefined();
+  });
+
+  /** A chain loader that counts its loads and its calls. */
+  const countingChain = (credentials: Credentials) => {
+    const counts = { loads: 0, calls: 0 };
+    const load = (): Promise<CredentialProvider> => {
+      counts.loads++;
+      return Promise.resolve(() => {
+        counts.calls++;
+        return Promise.resolve(credentials);
+      });
+    };
+    return { counts, load };
+  };
+
+  it('answers from the environment without loading the chain', async () => {
+    const chain = countingChain({ accessKeyId: 'CHAIN', secretAccessKey: 's' });
+    const provider = defaultCredentialProvider({ ...KEYS, AWS_SESSION_TOKEN: 'token' }, chain.load);
+    await expect(provider()).resolves.toEqual({ accessKeyId: 'ASIAENV', secretAccessKey: 'env-secret', sessionToken: 'token' });
+    expect(chain.counts).toEqual({ loads: 0, calls: 0 });
+  });
+
+  it('loads the chain once when the environment has no credentials, and asks it on every call', async () => {
+    const chain = countingChain({ accessKeyId: 'CHAIN', secretAccessKey: 's' });
+    const provider = defaultCredentialProvider({ AWS_PROFILE: 'dev', ...KEYS }, chain.load);
+    await expect(provider()).resolves.toMatchObject({ accessKeyId: 'CHAIN' });
+    await expect(provider()).resolves.toMatchObject({ accessKeyId: 'CHAIN' });
+    expect(chain.counts).toEqual({ loads: 1, calls: 2 });
+  });
+
+  it('loads the chain again after a failed load', async () => {
+    let loads = 0;
+    const provider = defaultCredentialProvider({}, () => {
+      loads++;
+      return loads === 1
+        ? Promise.reject(new Error('cannot load'))
+        : Promise.resolve(() => Promise.resolve({ accessKeyId: 'k', secretAccessKey: 's' }));
+    });
+    await expect(provider()).rejects.toThrow('cannot load');
+    await expect(provider()).resolves.toMatchObject({ accessKeyId: 'k' });
+    expect(loads).toBe(2);
+  });
+
+  it('the client and its gateway load without the SDK credential chain, and sign from the environment without it', () => {
+    const script = `
+      const { ApiGatewayConnectionGateway } = require('./layers/core/push/connection-gateway');
+      const { CredentialCache } = require('./layers/core/push/credentials');
+      const chainLoaded = () => Object.keys(require.cache).some((file) => file.includes('credential-provider-node'));
+      const before = chainLoaded();
+      ApiGatewayConnectionGateway.create('https://abc123.execute-api.eu-west-1.amazonaws.com/prod', 'eu-west-1', 1).client.close();
+      new CredentialCache().get().then((credentials) => {
+        process.stdout.write(JSON.stringify({ before, after: chainLoaded(), key: credentials.accessKeyId }));
+      });
+    `;
+    const env = { PATH: process.env.PATH, AWS_ACCESS_KEY_ID: 'ASIAENV', AWS_SECRET_ACCESS_KEY: 'env-secret' };
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], {
+      cwd: join(__dirname, '..', '..'),
+      env,
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out)).toEqual({ before: false, after: false, key: 'ASIAENV' });
   });
 });
 
@@ -123,6 +212,12 @@ describe('PushError classification', () => {
     const error = errorFromTransport('DeleteConnection', Object.assign(new Error('x'), { code }));
     expect(error).toBeInstanceOf(PushError);
     expect(error).toMatchObject({ code, retryable: true, status: undefined });
+  });
+
+  it("names an error without a string code by its name (an AbortSignal's DOMException has a numeric one)", () => {
+    const aborted = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+    expect(aborted.code).toBe(23);
+    expect(errorFromTransport('PostToConnection', aborted)).toMatchObject({ code: 'TimeoutError', retryable: true, timeout: true });
   });
 
   it('does not retry unknown local failures (bad credentials, bugs)', () => {

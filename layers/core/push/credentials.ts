@@ -1,5 +1,3 @@
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-
 export interface Credentials {
   accessKeyId: string;
   secretAccessKey: string;
@@ -13,19 +11,63 @@ export type CredentialProvider = () => Promise<Credentials>;
 export const REFRESH_BEFORE_EXPIRY_MS = 5 * 60_000;
 
 /**
- * The function's AWS credentials, resolved once by the SDK's default chain
- * (environment in Lambda; environment, shared config/SSO, process, web
- * identity, ECS/IMDS on a laptop or elsewhere) and kept until 5 minutes
- * before they expire. `current()` answers synchronously while they are
- * fresh, so a post costs no promise for them; a refresh is shared by every
- * caller that needs it meanwhile, and a failed one is retried by the next.
+ * The credentials the environment holds, read as the SDK's first provider (fromEnv) reads them:
+ * AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, with AWS_SESSION_TOKEN and AWS_CREDENTIAL_EXPIRATION
+ * when set. Undefined when either key is missing, or when AWS_PROFILE names a profile (the SDK's
+ * default chain then skips the environment).
+ */
+export function environmentCredentials(env: Record<string, string | undefined> = process.env): Credentials | undefined {
+  const accessKeyId = env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey || env.AWS_PROFILE) return undefined;
+  const expiration = env.AWS_CREDENTIAL_EXPIRATION;
+  return {
+    accessKeyId,
+    secretAccessKey,
+    ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+    ...(expiration ? { expiration: new Date(expiration) } : {}),
+  };
+}
+
+/** The SDK's whole default chain (shared config and SSO, process, web identity, ECS and IMDS): about 30 ms to load. */
+async function loadDefaultChain(): Promise<CredentialProvider> {
+  const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+  return defaultProvider();
+}
+
+/**
+ * The SDK's default chain, in its order, loading its modules only when the environment holds no
+ * credentials: in Lambda they are always there, so a function never loads the chain; elsewhere
+ * (a laptop, a container) it is loaded on the first call and kept.
+ */
+export function defaultCredentialProvider(
+  env: Record<string, string | undefined> = process.env,
+  loadChain: () => Promise<CredentialProvider> = loadDefaultChain,
+): CredentialProvider {
+  let chain: Promise<CredentialProvider> | undefined;
+  return async () => {
+    const fromEnvironment = environmentCredentials(env);
+    if (fromEnvironment) return fromEnvironment;
+    chain ??= loadChain().catch((error: unknown) => {
+      chain = undefined;
+      throw error;
+    });
+    return (await chain)();
+  };
+}
+
+/**
+ * The function's AWS credentials, resolved once by the default provider (above) and kept until
+ * 5 minutes before they expire. `current()` answers synchronously while they are fresh, so a post
+ * costs no promise for them; a refresh is shared by every caller that needs it meanwhile, and a
+ * failed one is retried by the next.
  */
 export class CredentialCache {
   private credentials: Credentials | undefined;
   private refreshing: Promise<Credentials> | undefined;
 
   constructor(
-    private readonly provider: CredentialProvider = defaultProvider(),
+    private readonly provider: CredentialProvider = defaultCredentialProvider(),
     private readonly clock: () => number = Date.now,
     private readonly refreshBeforeMs = REFRESH_BEFORE_EXPIRY_MS,
   ) {}

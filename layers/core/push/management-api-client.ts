@@ -1,8 +1,8 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
 import type { DeliveryResult } from '../ports/connection-gateway';
-import { CredentialCache } from './credentials';
-import { Deadlines, type Expirable } from './deadlines';
+import { CredentialCache, type Credentials } from './credentials';
 import { PushError, errorFromResponse, errorFromTransport } from './push-error';
 import { RetryStrategy } from './retry';
 import { EMPTY_BODY_SHA256, ExecuteApiSigner, sha256Hex, type SignedRequestHeaders } from './sigv4';
@@ -14,16 +14,29 @@ export interface ConnectionInfo {
   identity: { sourceIp: string; userAgent?: string };
 }
 
+/** Signs one @connections request for the client's endpoint: ./sigv4.ts, or another signer of the same headers. */
+export interface RequestSigner {
+  sign(
+    method: string,
+    path: string,
+    credentials: Credentials,
+    payloadSha256: string,
+    body?: { contentType: string; length: number },
+  ): SignedRequestHeaders | Promise<SignedRequestHeaders>;
+}
+
 export interface ManagementApiClientOptions {
   /** https://{api}.execute-api.{region}.amazonaws.com/{stage} (the stage path is the prefix of every request). */
   endpoint: string;
   region: string;
   /** Sockets to the endpoint: the most requests the caller keeps in flight (PUSH_CONCURRENCY). */
   connections: number;
-  /** Bound on each attempt, from its start (a wait for a socket included) to its answer (PUSH_TIMEOUT_MS). */
+  /** Bound on each attempt, from its start (a wait for a socket included) to its whole answer (PUSH_TIMEOUT_MS). */
   timeoutMs: number;
   credentials?: CredentialCache;
   retry?: RetryStrategy;
+  /** Default: SigV4 for the endpoint's host and `region` (./sigv4.ts). */
+  signer?: RequestSigner;
   clock?: () => number;
 }
 
@@ -42,29 +55,24 @@ export function encodeConnectionId(connectionId: string): string {
 
 /**
  * The signed headers as undici takes them, less host and content-length: undici writes both itself
- * with the very values that were signed (the pool's origin host, the body's length), and every
- * header handed to it costs a validation per request.
+ * with the very values that were signed (the pool's origin host, the body's length).
  */
-function wireHeaders(signed: SignedRequestHeaders): string[] {
-  const headers = [
-    'x-amz-date',
-    signed['x-amz-date']!,
-    'x-amz-content-sha256',
-    signed['x-amz-content-sha256']!,
-    'authorization',
-    signed.Authorization!,
-    'user-agent',
-    USER_AGENT,
-  ];
-  if (signed['content-type'] !== undefined) headers.push('content-type', signed['content-type']);
-  if (signed['x-amz-security-token'] !== undefined) headers.push('x-amz-security-token', signed['x-amz-security-token']);
+function wireHeaders(signed: SignedRequestHeaders): Record<string, string> {
+  const headers: Record<string, string> = {
+    'x-amz-date': signed['x-amz-date']!,
+    'x-amz-content-sha256': signed['x-amz-content-sha256']!,
+    authorization: signed.Authorization ?? signed.authorization!,
+    'user-agent': USER_AGENT,
+  };
+  if (signed['content-type'] !== undefined) headers['content-type'] = signed['content-type'];
+  if (signed['x-amz-security-token'] !== undefined) headers['x-amz-security-token'] = signed['x-amz-security-token'];
   return headers;
 }
 
 interface Answer {
   status: number;
   errorType: string | undefined;
-  body: Buffer | undefined;
+  body: string | undefined;
 }
 
 class TimeoutError extends Error {
@@ -76,69 +84,69 @@ class TimeoutError extends Error {
 }
 
 /**
- * One response, through undici's native handler callbacks: no stream and no
- * parsed header object per request. Error answers only yield their status and
- * x-amzn-ErrorType; their bodies are read past, never kept or logged.
- * The attempt's deadline comes from the client's Deadlines (undici's own
- * timeouts tick at about a second): it settles the attempt and aborts the
- * request, or aborts it as soon as it leaves the pool's queue.
+ * One attempt's answer, through undici's dispatch handler interface: its status, an error answer's
+ * x-amzn-ErrorType, and a 2xx answer's body only when asked for. Every other body is read past as it
+ * arrives (the socket goes back to the pool at its end), never kept or logged. The attempt has its own
+ * timer, from the pool's queue to the answer's end: when it fires the attempt fails with a
+ * TimeoutError and the request is aborted, at once or as soon as it leaves the queue. Pool.request
+ * with an AbortSignal per attempt would do the same through a stream and a signal per request, which
+ * costs a fan-out measurably more CPU, one invocation at a time (`npm run bench -- --scenario lambda`).
  */
-class AnswerHandler implements Dispatcher.DispatchHandler, Expirable {
+class AttemptHandler implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
   private status = 0;
   private errorType: string | undefined;
   private chunks: Buffer[] | undefined;
-  private abort: ((error?: Error) => void) | undefined;
-  settled = false;
+  private settled = false;
+  private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly keepBody: boolean,
+    private readonly readBody: boolean,
+    private readonly timeoutMs: number,
     private readonly resolve: (answer: Answer) => void,
     private readonly reject: (error: Error) => void,
-    private readonly timeoutMs: number,
-  ) {}
-
-  expire(): void {
-    const error = new TimeoutError(this.timeoutMs);
-    this.fail(error);
-    this.abort?.(error);
+  ) {
+    this.timer = setTimeout(() => this.expire(), timeoutMs);
   }
 
-  onConnect(abort: (error?: Error) => void): void {
-    if (this.settled) abort(new TimeoutError(this.timeoutMs));
-    else this.abort = abort;
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.settled) controller.abort(new TimeoutError(this.timeoutMs));
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     this.status = statusCode;
     if (statusCode >= 300) {
-      for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-        if (rawHeaders[i]!.length === 16 && rawHeaders[i]!.toString('latin1').toLowerCase() === 'x-amzn-errortype') {
-          this.errorType = rawHeaders[i + 1]!.toString('latin1');
-        }
-      }
-    } else if (this.keepBody) this.chunks = [];
-    return true;
+      const errorType = headers['x-amzn-errortype'];
+      this.errorType = Array.isArray(errorType) ? errorType[0] : errorType;
+    } else if (this.readBody) this.chunks = [];
   }
 
-  onData(chunk: Buffer): boolean {
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.chunks?.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (!this.settle()) return;
+    this.resolve({ status: this.status, errorType: this.errorType, body: this.chunks && Buffer.concat(this.chunks).toString('utf8') });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.settle()) this.reject(error);
+  }
+
+  private expire(): void {
+    const error = new TimeoutError(this.timeoutMs);
+    if (this.settle()) this.reject(error);
+    this.controller?.abort(error);
+  }
+
+  /** True the first time: an attempt settles once, whichever comes first. */
+  private settle(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    clearTimeout(this.timer);
     return true;
-  }
-
-  onComplete(): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.resolve({ status: this.status, errorType: this.errorType, body: this.chunks && Buffer.concat(this.chunks) });
-  }
-
-  onError(error: Error): void {
-    this.fail(error);
-  }
-
-  private fail(error: Error): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.reject(error);
   }
 }
 
@@ -152,11 +160,11 @@ class AnswerHandler implements Dispatcher.DispatchHandler, Expirable {
  */
 export class ManagementApiClient {
   private readonly pool: Pool;
-  private readonly signer: ExecuteApiSigner;
+  private readonly signer: RequestSigner;
   private readonly pathPrefix: string;
   private readonly credentials: CredentialCache;
   private readonly retry: RetryStrategy;
-  private readonly deadlines: Deadlines;
+  private readonly timeoutMs: number;
   /** A fan-out posts one frame to many connections: hash it once. */
   private readonly payloadHashes = new WeakMap<Uint8Array, string>();
 
@@ -165,15 +173,15 @@ export class ManagementApiClient {
     if (url.protocol !== 'https:' && url.protocol !== 'http:')
       throw new Error(`management endpoint must be http(s), got ${options.endpoint}`);
     this.pathPrefix = url.pathname.replace(/\/+$/, '');
-    this.signer = new ExecuteApiSigner(url.host, options.region, options.clock);
+    this.signer = options.signer ?? new ExecuteApiSigner(url.host, options.region, options.clock);
     this.credentials = options.credentials ?? new CredentialCache();
     this.retry = options.retry ?? new RetryStrategy();
-    this.deadlines = new Deadlines(options.timeoutMs);
+    this.timeoutMs = options.timeoutMs;
     this.pool = new Pool(url.origin, {
       connections: options.connections,
       pipelining: 1,
       keepAliveTimeout: KEEP_ALIVE_MS,
-      // Backstops: the client's Deadlines are the precise bound of each attempt.
+      // Backstops: each attempt's own timer is the precise bound.
       connectTimeout: options.timeoutMs,
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
@@ -200,7 +208,7 @@ export class ManagementApiClient {
     if (answer.status === 410) return 'gone';
     let parsed: { ConnectedAt?: string; LastActiveAt?: string; Identity?: { SourceIp?: string; UserAgent?: string } };
     try {
-      parsed = JSON.parse(answer.body?.toString('utf8') ?? '') as typeof parsed;
+      parsed = JSON.parse(answer.body ?? '') as typeof parsed;
     } catch (error) {
       throw new PushError('GetConnection failed: unreadable answer', {
         status: answer.status,
@@ -228,7 +236,7 @@ export class ManagementApiClient {
     connectionId: string,
     payloadHash: string,
     body: Uint8Array | undefined,
-    keepBody: boolean,
+    readBody: boolean,
   ): Promise<Answer> {
     if (!connectionId) throw new PushError(`${operation} failed: empty connection id`, { code: 'ValidationException', retryable: false });
     const path = `${this.pathPrefix}/@connections/${encodeConnectionId(connectionId)}`;
@@ -239,13 +247,8 @@ export class ManagementApiClient {
       try {
         const credentials = this.credentials.current() ?? (await this.credentials.get());
         // Signed per attempt, as the SDK does: a retry carries its own x-amz-date.
-        const answer = await this.dispatch(
-          method,
-          path,
-          wireHeaders(this.signer.sign(method, path, credentials, payloadHash, payload)),
-          body,
-          keepBody,
-        );
+        const signed = await this.signer.sign(method, path, credentials, payloadHash, payload);
+        const answer = await this.attempt(method, path, wireHeaders(signed), body, readBody);
         if (answer.status < 300) {
           this.retry.recordSuccess(retryCost);
           return answer;
@@ -263,17 +266,16 @@ export class ManagementApiClient {
     }
   }
 
-  private dispatch(
+  /** One request: its answer (any status), or a transport failure or TimeoutError. */
+  private attempt(
     method: 'POST' | 'DELETE' | 'GET',
     path: string,
-    headers: string[],
+    headers: Record<string, string>,
     body: Uint8Array | undefined,
-    keepBody: boolean,
+    readBody: boolean,
   ): Promise<Answer> {
     return new Promise<Answer>((resolve, reject) => {
-      const handler = new AnswerHandler(keepBody, resolve, reject, this.deadlines.timeoutMs);
-      this.deadlines.add(handler);
-      this.pool.dispatch({ method, path, headers, body }, handler);
+      this.pool.dispatch({ method, path, headers, body }, new AttemptHandler(readBody, this.timeoutMs, resolve, reject));
     });
   }
 }

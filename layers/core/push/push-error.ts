@@ -86,7 +86,9 @@ export function errorFromResponse(operation: string, status: number, errorType: 
 /** The request never got an answer: reset, refused, timed out. */
 export function errorFromTransport(operation: string, error: unknown): PushError {
   if (error instanceof PushError) return error;
-  const code = String((error as { code?: unknown })?.code ?? (error as { name?: unknown })?.name ?? 'Error');
+  // A system or undici error's code, else the error's name (an AbortSignal's DOMException has a numeric code).
+  const { code: rawCode, name } = (error ?? {}) as { code?: unknown; name?: unknown };
+  const code = typeof rawCode === 'string' ? rawCode : typeof name === 'string' ? name : 'Error';
   const retryable = NETWORK_CODES.has(code) || UNDICI_TRANSIENT.has(code) || TRANSIENT_CODES.has(code);
   const message = error instanceof Error ? error.message : String(error);
   return new PushError(`${operation} failed: ${code} ${message}`, { code, retryable, timeout: TIMEOUTS.has(code), cause: error });
