@@ -127,8 +127,9 @@ export class PresenceService {
 
   /**
    * Sets what the connection is pushed and answers `subscribed`; a raised level (or the connection's
-   * first subscribe) then gets the snapshot GET /presence would answer, in frames of at most 32 KB, before
-   * any later push: pushes that overtake it carry a newer `at`, which clients keep.
+   * first subscribe) then gets the snapshot GET /presence would answer, in frames of at most 32 KB. The
+   * level is stored first, so every change after the snapshot's read is pushed; a push of a change made
+   * during the read may overtake the snapshot, and carries a newer `at`, which clients keep.
    */
   async subscribe(userId: string, connection: ConnectionActivity, level: SubscriptionLevel): Promise<SubscribeOutcome> {
     const result = await this.store.subscribe(userId, connection, this.now(), level);

@@ -10,7 +10,7 @@ import type { LocalApp } from '../../local/app';
 import { getRuntime } from '../../layers/core/runtime';
 import { befriend, createPool, seedUsers } from '../support/db';
 import { startTestApp } from './helpers/local-app';
-import { TestClient, sleep, type Frame } from './helpers/ws-client';
+import { NOT_JSON_ANSWER, TestClient, sleep, type Frame } from './helpers/ws-client';
 
 const WATCHER = 'e2e-flood-watcher';
 const FLOODERS = ['e2e-flood-a', 'e2e-flood-b'];
@@ -41,12 +41,28 @@ async function pageShownBy(viewer: string, userId: string): Promise<string | und
   return body.presenceArr.find((entry) => entry.userId === userId)?.page?.url;
 }
 
-/** Waits until no frame has arrived at the client for `quietMs`. */
-async function quiet(client: TestClient, quietMs = 500): Promise<void> {
-  for (let seen = -1; seen !== client.frames.length; ) {
-    seen = client.frames.length;
-    await sleep(quietMs);
+/** Completed invocations of one function so far (the meter counts each when it ends). */
+const invocations = (logicalId: string) => app.meter.snapshot().lambda[logicalId]?.invocations ?? 0;
+
+/** Waits until this many invocations of the function have ended in all (polled: an event count, not a quiet period). */
+async function invocationsReach(logicalId: string, count: number): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (invocations(logicalId) < count) {
+    if (Date.now() > deadline) throw new Error(`${logicalId} did not reach ${count} invocations (at ${invocations(logicalId)})`);
+    await sleep(20);
   }
+}
+
+/**
+ * Runs the sweep (which flushes deferred pages) to its end; called twice because the first call may
+ * join a scheduled run that started before the flood ended. Then every handler has ended, so all that
+ * was pushed has been posted.
+ */
+async function sweepToTheEnd(): Promise<void> {
+  await app.settle();
+  await app.sweep();
+  await app.sweep();
+  await app.settle();
 }
 
 beforeAll(async () => {
@@ -95,9 +111,10 @@ it('1,000 frames at once: one friend-list query, budgeted pushes in order, the c
   const startedAt = flood(socket, 1000);
   const closed = await socket.closed;
   expect(closed.code).toBe(1000);
-  await app.settle();
-  await app.sweep(); // flushes the deferred latest page
-  await quiet(watcher);
+  await sweepToTheEnd(); // flushes the deferred latest page
+  // A frame answered on each socket comes after every push sent to it before.
+  expect(await watcher.roundTrip()).toEqual(NOT_JSON_ANSWER);
+  expect(await phone.roundTrip()).toEqual(NOT_JSON_ANSWER);
 
   const errors = socket.frames.filter((frame) => frame.type === 'error');
   expect(errors.length).toBeGreaterThanOrEqual(1);
@@ -121,12 +138,19 @@ it('a flood over the message budget but short of closing: every page stored, the
   const socket = await connectAs(flooder);
   const frames = MESSAGE_BUDGET + FLOOD_CLOSE_AFTER - 20;
 
+  const updates = invocations('UpdatePresenceFunction');
   const startedAt = flood(socket, frames);
-  await quiet(socket);
+  await invocationsReach('UpdatePresenceFunction', updates + frames);
   await app.settle();
   expect(await pageShownBy(WATCHER, flooder)).toBe(pageUrl(frames));
-  await app.sweep();
-  await quiet(watcher);
+  await sweepToTheEnd();
+  expect(await watcher.roundTrip()).toEqual(NOT_JSON_ANSWER);
+  // Over its budget the flooding socket's frames go unanswered, except a subscribe (its level is set and
+  // confirmed), which shows that every frame sent to it before has arrived.
+  expect(await socket.roundTrip({ action: 'subscribe', level: 'pages' }, (frame) => frame.type === 'subscribed')).toEqual({
+    type: 'subscribed',
+    level: 'pages',
+  });
 
   expect(socket.frames.filter((frame) => frame.type === 'error')).toEqual([{ type: 'error', message: 'rate-limited' }]);
   const pushes = pushesOf(watcher, flooder);

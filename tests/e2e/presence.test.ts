@@ -9,7 +9,7 @@ import { LOCAL_AWS_CREDENTIALS } from '../../local/aws-credentials';
 import { startTestApp } from './helpers/local-app';
 import { befriend, createPool, seedUsers } from '../support/db';
 import { leanClient } from '../support/lean-client';
-import { TestClient, ofType, sleep } from './helpers/ws-client';
+import { NOT_JSON_ANSWER, TestClient, ofType } from './helpers/ws-client';
 
 const ALICE = 'e2e-presence-alice';
 const BOB = 'e2e-presence-bob';
@@ -63,7 +63,10 @@ afterAll(async () => {
 describe('WebSocket pushes', () => {
   it('pushes the exact CONTRACT payload to the friend and the sender, never to a stranger', async () => {
     const [alice, bob, carol] = await Promise.all([connectAs(ALICE), connectAs(BOB), connectAs(CAROL)]);
+    await app.settle();
+    const carolMark = carol.received.length;
 
+    const sent = Date.now();
     alice.send({ action: 'update-presence', url: 'https://news.bbc.co.uk/sport/1', title: 'Sport - BBC', jwt: 'ignored legacy field' });
 
     const expected = {
@@ -75,11 +78,18 @@ describe('WebSocket pushes', () => {
       latestUrl: 'https://news.bbc.co.uk/sport/1',
       latestTitle: 'Sport - BBC',
       latestDomain: 'bbc.co.uk',
+      at: expect.any(Number),
     };
-    expect(await bob.next(ofType('update-presence', ALICE))).toStrictEqual(expected);
-    expect(await alice.next(ofType('update-presence', ALICE))).toStrictEqual(expected);
-    await sleep(300);
-    expect(carol.frames).toEqual([]);
+    const pushed = await bob.next(ofType('update-presence', ALICE));
+    expect(pushed).toStrictEqual(expected);
+    expect(await alice.next(ofType('update-presence', ALICE))).toStrictEqual({ ...expected, at: pushed.at });
+    // When the page was stored, on the server's clock (this machine's).
+    expect(pushed.at).toBeGreaterThanOrEqual(sent);
+    expect(pushed.at).toBeLessThanOrEqual(Date.now());
+    // The fan-out has ended; a frame answered on carol's socket comes after anything sent to it before.
+    await app.settle();
+    expect(await carol.roundTrip()).toEqual(NOT_JSON_ANSWER);
+    expect(carol.received.slice(carolMark)).toEqual([NOT_JSON_ANSWER]);
   });
 
   it('sends a hidden page with empty url and title, keeps the latest shared page, and GET /presence reflects it', async () => {
@@ -97,6 +107,7 @@ describe('WebSocket pushes', () => {
       latestUrl: 'https://en.wikipedia.org/wiki/Cat',
       latestTitle: 'Cat - Wikipedia',
       latestDomain: 'wikipedia.org',
+      at: expect.any(Number),
     });
 
     const response = await rest('/presence', app.mintToken(BOB));
@@ -124,8 +135,13 @@ describe('WebSocket pushes', () => {
 
   it('pushes presence-timeout to friends when the last connection closes', async () => {
     const [alice, bob] = await Promise.all([connectAs(ALICE), connectAs(BOB)]);
+    const closing = Date.now();
     await alice.close();
-    expect(await bob.next(ofType('presence-timeout', ALICE))).toStrictEqual({ type: 'presence-timeout', userId: ALICE });
+    const gone = await bob.next(ofType('presence-timeout', ALICE));
+    expect(gone).toStrictEqual({ type: 'presence-timeout', userId: ALICE, at: expect.any(Number) });
+    // When she went offline: after the close began, before the push arrived.
+    expect(gone.at).toBeGreaterThanOrEqual(closing);
+    expect(gone.at).toBeLessThanOrEqual(Date.now());
   });
 });
 
@@ -155,10 +171,14 @@ describe('frames', () => {
     alice.send({ action: 'update-presence', url: 42 });
     await alice.next(ofType('error'));
 
+    const mark = alice.received.length;
     alice.send({ action: 'heartbeat' });
     alice.send({ action: 'update-presence', url: 'https://github.com/', title: 'GitHub' });
     expect(await alice.next(ofType('update-presence', ALICE))).toMatchObject({ url: 'https://github.com/', domain: 'github.com' });
-    expect(alice.frames.filter(ofType('error'))).toEqual([]);
+    // Both were handled (the heartbeat perhaps after the update): neither was answered with an error.
+    await app.settle();
+    expect(await alice.roundTrip()).toEqual(NOT_JSON_ANSWER);
+    expect(alice.received.slice(mark).filter(ofType('error'))).toEqual([NOT_JSON_ANSWER]);
   });
 
   it('closes the socket with 1009 when a frame exceeds 32 KB', async () => {

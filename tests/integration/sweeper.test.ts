@@ -172,7 +172,7 @@ describe('timeout sweep (sweep-shard handler, races and failures)', () => {
     it('end to end: reconnect between the claim and the notification step', async () => {
       await staleWithFriend('rc-e2e');
       const claim = runtime.store.claimStale.bind(runtime.store);
-      jest.spyOn(runtime.store, 'claimStale').mockImplementation(async (...args) => {
+      const spy = jest.spyOn(runtime.store, 'claimStale').mockImplementation(async (...args) => {
         const pending = await claim(...args);
         expect(pending.has('rc-e2e')).toBe(true); // claimed
         await harness.connect('rc-e2e', 'c-rc-e2e-new');
@@ -181,6 +181,7 @@ describe('timeout sweep (sweep-shard handler, races and failures)', () => {
 
       const result = await sweep(keys.shardOf('rc-e2e'));
 
+      expect(spy).toHaveBeenCalledTimes(1);
       expect(result).toMatchObject({ processed: 1, timedOut: 0, cameBack: 1, notifications: 0 });
       expect(timeouts('c-friend-of-rc-e2e')).toEqual([]);
       expect(await isOnline('rc-e2e')).toBe(true);
