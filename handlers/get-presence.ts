@@ -1,4 +1,3 @@
-import { restUser } from '../layers/core/http/identity';
 import { jsonResponse } from '../layers/core/http/responses';
 import { restHandler } from '../layers/core/lambda/build';
 import { containerConfig } from '../layers/core/runtime/config';
@@ -10,7 +9,4 @@ const config = containerConfig();
 const service = presenceService(config, { store: containerRedis().store, directory: containerPostgres().directory });
 
 /** GET /presence: the caller's presence, every accepted friend's, and their profiles. */
-export const handler = restHandler(config, async (event) => {
-  const snapshot = await service.snapshot(restUser(event, config.userIdClaim));
-  return jsonResponse(200, snapshot, config.corsOrigin);
-});
+export const handler = restHandler(config, async (_event, userId) => jsonResponse(200, await service.snapshot(userId)));

@@ -1,4 +1,3 @@
-import { restUser } from '../layers/core/http/identity';
 import { jsonResponse } from '../layers/core/http/responses';
 import { restHandler } from '../layers/core/lambda/build';
 import { containerConfig } from '../layers/core/runtime/config';
@@ -11,9 +10,7 @@ const config = containerConfig();
 const service = presenceService(config, { store: containerRedis().store, directory: containerPostgres().directory });
 
 /** GET /presence/{userId}: the target's current page, null when offline; 403 unless self or friend. */
-export const handler = restHandler(config, async (event) => {
-  const callerId = restUser(event, config.userIdClaim);
+export const handler = restHandler(config, async (event, callerId) => {
   const targetId = parseUserIdParameter(event.pathParameters?.userId);
-  const page = await service.pageOf(callerId, targetId);
-  return jsonResponse(200, page, config.corsOrigin);
+  return jsonResponse(200, await service.pageOf(callerId, targetId));
 });

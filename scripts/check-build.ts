@@ -32,7 +32,10 @@ const TOKENS = ['aws-jwt-verify'];
 /** The store, and the presence rules' hostname parsing (layers/core/privacy.ts). */
 const PRESENCE = ['ioredis', 'tldts'];
 const POSTGRES = ['pg', 'lru-cache'];
-/** The database password, read when the pool first connects, and only with PG_PASSWORD_SECRET_ARN set. */
+/**
+ * Secrets Manager: the database password, read when the pool first connects (PG_PASSWORD_SECRET_ARN), and
+ * the Redis credentials, read before the first command (REDIS_AUTH_SECRET_ARN); each only when configured.
+ */
 const SECRET = ['@aws-sdk/client-secrets-manager'];
 /** The @connections client, loaded on a container's first push (layers/core/runtime/push-on-first-use.ts). */
 const PUSH = ['undici', '@aws-sdk/credential-provider-node'];
@@ -46,8 +49,8 @@ export interface PackagePolicy {
 /** Every function's packages; a function of the template missing here fails the check. */
 export const FUNCTION_PACKAGES: Readonly<Record<string, PackagePolicy>> = {
   AuthorizerFunction: { atStart: [...HANDLER, ...TOKENS], onFirstUse: TRACING },
-  HeartbeatFunction: { atStart: [...HANDLER, ...PRESENCE], onFirstUse: [...TRACING, ...PUSH] },
-  DefaultFunction: { atStart: [...HANDLER, ...PRESENCE], onFirstUse: [...TRACING, ...PUSH] },
+  HeartbeatFunction: { atStart: [...HANDLER, ...PRESENCE], onFirstUse: [...TRACING, ...SECRET, ...PUSH] },
+  DefaultFunction: { atStart: [...HANDLER, ...PRESENCE], onFirstUse: [...TRACING, ...SECRET, ...PUSH] },
   ConnectFunction: { atStart: [...HANDLER, ...PRESENCE, ...POSTGRES], onFirstUse: [...TRACING, ...SECRET, ...PUSH] },
   DisconnectFunction: { atStart: [...HANDLER, ...PRESENCE, ...POSTGRES], onFirstUse: [...TRACING, ...SECRET, ...PUSH] },
   UpdatePresenceFunction: { atStart: [...HANDLER, ...PRESENCE, ...POSTGRES], onFirstUse: [...TRACING, ...SECRET, ...PUSH] },
@@ -57,9 +60,15 @@ export const FUNCTION_PACKAGES: Readonly<Record<string, PackagePolicy>> = {
   GetUserPresenceFunction: { atStart: [...HANDLER, ...PRESENCE, ...POSTGRES], onFirstUse: [...TRACING, ...SECRET] },
 };
 
-/** What the tracer-less template default loads on first use (the cold-start proxy's second figure). */
+/**
+ * What the template's defaults load on first use (the cold-start proxy's second figure): no tracer, and
+ * Secrets Manager only in the functions that query PostgreSQL (its password secret is always set; the
+ * Redis secret is not).
+ */
 export function firstUsePackages(logicalId: string): string[] {
-  return (FUNCTION_PACKAGES[logicalId]?.onFirstUse ?? []).filter((name) => !TRACING.includes(name));
+  const { atStart = [], onFirstUse = [] } = FUNCTION_PACKAGES[logicalId] ?? {};
+  const readsPasswordSecret = POSTGRES.every((name) => atStart.includes(name));
+  return onFirstUse.filter((name) => !TRACING.includes(name) && (readsPasswordSecret || !SECRET.includes(name)));
 }
 
 export interface FunctionReport {

@@ -18,6 +18,12 @@ export interface RedisConfig {
   cluster: boolean;
   username?: string;
   password?: string;
+  /**
+   * Secrets Manager secret holding the AUTH token (a plain string) or an RBAC user (JSON with username and
+   * password), read once per container before the first command; only with REDIS_HOST (REDIS_URL carries
+   * its own credentials).
+   */
+  authSecretArn?: string;
   keyPrefix: string;
   /** Bounded waits, well under the function timeout: an outage answers 503 instead of hanging. */
   connectTimeoutMs: number;
@@ -95,10 +101,19 @@ export interface Config {
   /** Endpoint of the API Gateway Management API (https://{api}.execute-api.{region}.amazonaws.com/{stage}). */
   managementEndpoint?: string;
   awsRegion?: string;
-  corsOrigin: string;
+  /** Origins whose browser pages may read the REST API's answers: any ('*'), or exactly these. */
+  corsAllowOrigins: AllowedOrigins;
+  /**
+   * App clients whose tokens the REST functions accept (JWT_CLIENT_IDS): API Gateway's Cognito authorizer
+   * accepts any app client of the pool. Only the REST functions need it (restHandler refuses an empty list).
+   */
+  restClientIds: readonly string[];
   /** Claim holding the user id in the REST authorizer's claims (ID tokens: see restUserIdClaim). */
   userIdClaim: string;
 }
+
+/** `'*'`: every origin; otherwise the exact origins (scheme, host and port, as browsers send them). */
+export type AllowedOrigins = '*' | readonly string[];
 
 type Env = Record<string, string | undefined>;
 
@@ -170,11 +185,44 @@ function loadRedis(env: Env): RedisConfig {
   return {
     host: str(env, 'REDIS_HOST'),
     port: int(env, 'REDIS_PORT', 6379, 1, 65535),
-    tls: bool(env, 'REDIS_TLS', false),
+    // ElastiCache Serverless only speaks TLS, and AUTH and RBAC need in-transit encryption: on unless turned off.
+    tls: bool(env, 'REDIS_TLS', true),
     cluster: bool(env, 'REDIS_CLUSTER', false),
+    authSecretArn: secretArn(env, 'REDIS_AUTH_SECRET_ARN'),
     keyPrefix,
     ...timeouts,
   };
+}
+
+function secretArn(env: Env, name: string): string | undefined {
+  const arn = optional(env, name);
+  if (arn !== undefined && !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/.test(arn)) {
+    throw new ConfigError(
+      `${name} must be the full ARN of a Secrets Manager secret (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME), got "${arn}"`,
+    );
+  }
+  return arn;
+}
+
+const WEB_ORIGIN = /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/;
+/** A Chrome extension's origin: its id is 32 letters from a to p. */
+const EXTENSION_ORIGIN = /^chrome-extension:\/\/[a-p]{32}$/;
+
+/**
+ * CORS_ALLOW_ORIGIN: `*`, or a comma-separated list of origins, each `http(s)://host[:port]` or
+ * `chrome-extension://<id>`, kept as a browser sends them in the Origin header (lower case, no default port).
+ */
+function allowedOrigins(env: Env): AllowedOrigins {
+  const entries = list(env, 'CORS_ALLOW_ORIGIN');
+  if (entries.length === 0 || (entries.length === 1 && entries[0] === '*')) return '*';
+  return entries.map((entry) => {
+    const origin = entry.toLowerCase();
+    if (EXTENSION_ORIGIN.test(origin)) return origin;
+    if (WEB_ORIGIN.test(origin) && URL.canParse(origin)) return new URL(origin).origin;
+    throw new ConfigError(
+      `CORS_ALLOW_ORIGIN must be * alone or a comma-separated list of origins like https://chat.example.com or chrome-extension://<32 letters a-p>, got "${entry}"`,
+    );
+  });
 }
 
 function loadPostgres(env: Env): PostgresConfig {
@@ -321,7 +369,8 @@ export function loadConfig(env: Env = process.env): Config {
     presence: loadPresence(env),
     managementEndpoint: optional(env, 'WEBSOCKET_MANAGEMENT_ENDPOINT'),
     awsRegion: optional(env, 'AWS_REGION'),
-    corsOrigin: str(env, 'CORS_ALLOW_ORIGIN', '*'),
+    corsAllowOrigins: allowedOrigins(env),
+    restClientIds: list(env, 'JWT_CLIENT_IDS'),
     userIdClaim: restUserIdClaim(userIdClaimOf(env, tokenUseOf(env))),
   });
 }

@@ -8,7 +8,7 @@ import { containerConfig, managementEndpointOf } from './runtime/config';
 import { closeContainer } from './runtime/container';
 import { containerPostgres, createPostgresParts, type PostgresParts } from './runtime/postgres';
 import { containerGateway, createConnectionGateway } from './runtime/push';
-import { containerRedis, createRedisParts, type RedisParts } from './runtime/redis';
+import { containerRedisParts, createRedisParts, type RedisParts } from './runtime/redis';
 import { presenceService, timeoutSweeper } from './runtime/service';
 import type { TimeoutSweeper } from './timeout-sweeper';
 
@@ -77,7 +77,7 @@ export function getRuntime(options: Pick<RuntimeOptions, 'push'> = {}): Runtime 
   if (options.push) managementEndpointOf(config);
   shared ??= assemble(
     config,
-    containerRedis(),
+    containerRedisParts(),
     containerPostgres(),
     config.managementEndpoint ? containerGateway() : undefined,
     closeRuntime,

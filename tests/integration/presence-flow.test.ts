@@ -1,6 +1,7 @@
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { Pool } from 'pg';
 import { befriend, createPool, resetTables, seedUsers } from '../support/db';
-import { HandlerHarness } from '../support/handler-harness';
+import { HandlerHarness, lambdaContext, sampleEvent } from '../support/handler-harness';
 
 /**
  * The WebSocket and REST handlers end to end: real Redis, real PostgreSQL,
@@ -298,6 +299,33 @@ describe('presence flow through the real handlers', () => {
       expect((await harness.getUserPresence('alice', undefined)).statusCode).toBe(400);
       expect((await harness.getUserPresence('alice', '../../etc')).statusCode).toBe(400);
       expect((await harness.getUserPresence('alice', '%E0%A4%A')).statusCode).toBe(400);
+    });
+
+    /** GET /presence as API Gateway's Cognito authorizer passes it, with these verified claims. */
+    const getPresenceWith = (claims: Record<string, string>) => {
+      const event = sampleEvent<{ requestContext: { authorizer?: { claims?: Record<string, string> } } }>('get-presence');
+      event.requestContext.authorizer = { claims };
+      return harness.handler('get-presence')(event, lambdaContext('get-presence')) as Promise<APIGatewayProxyResult>;
+    };
+
+    it('answers only tokens of the configured app clients (aud of ID tokens, client_id of access tokens), 401 for any other', async () => {
+      const idToken = { sub: 'f1d2-alice', 'cognito:username': 'alice', token_use: 'id', aud: 'presence-local-client' };
+      expect((await getPresenceWith(idToken)).statusCode).toBe(200);
+      const { aud: _aud, ...withoutAudience } = idToken;
+      const accessToken = { ...withoutAudience, token_use: 'access', client_id: 'presence-local-client' };
+      expect((await getPresenceWith(accessToken)).statusCode).toBe(200);
+
+      for (const claims of [
+        { ...idToken, aud: 'another-app-of-the-pool' },
+        { ...accessToken, client_id: 'another-app-of-the-pool' },
+        withoutAudience,
+      ]) {
+        const refused = await getPresenceWith(claims);
+        expect(refused.statusCode).toBe(401);
+        expect(JSON.parse(refused.body)).toEqual({ message: 'Unauthorized' });
+      }
+      // Without the user id claim (cognito:username here) the caller is no one.
+      expect((await getPresenceWith({ ...idToken, 'cognito:username': '' })).statusCode).toBe(401);
     });
   });
 

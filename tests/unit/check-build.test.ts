@@ -15,7 +15,7 @@ import {
   packagesOfFiles,
   requiredPackages,
 } from '../../scripts/bundle-inspection';
-import { checkBuild, formatReport, FUNCTION_PACKAGES, handlerCandidates, REPO_ROOT } from '../../scripts/check-build';
+import { checkBuild, firstUsePackages, formatReport, FUNCTION_PACKAGES, handlerCandidates, REPO_ROOT } from '../../scripts/check-build';
 import { loadTemplate } from '../../local/template/cfn-yaml';
 
 let root: string;
@@ -276,10 +276,26 @@ describe('each function loads only what it uses', () => {
     expect(Object.keys(FUNCTION_PACKAGES).sort()).toEqual(functions.sort());
     for (const id of ['HeartbeatFunction', 'DefaultFunction']) {
       const { atStart, onFirstUse } = FUNCTION_PACKAGES[id]!;
-      expect([...atStart, ...onFirstUse].filter((name) => name === 'pg' || name.startsWith('@aws-sdk/client-'))).toEqual([]);
+      expect([...atStart, ...onFirstUse].filter((name) => name === 'pg' || name.startsWith('@aws-sdk/client-'))).toEqual([
+        '@aws-sdk/client-secrets-manager', // the Redis credentials, only with REDIS_AUTH_SECRET_ARN
+      ]);
       expect(atStart.filter((name) => name === 'undici' || name.startsWith('@aws-sdk/') || name.includes('tracer'))).toEqual([]);
     }
     expect(FUNCTION_PACKAGES.AuthorizerFunction?.atStart).not.toContain('ioredis');
+  });
+
+  it('lets every function that uses Redis load Secrets Manager on first use (its credentials), the authorizer never', () => {
+    for (const [id, { atStart, onFirstUse }] of Object.entries(FUNCTION_PACKAGES)) {
+      const expected = atStart.includes('ioredis') ? ['@aws-sdk/client-secrets-manager'] : [];
+      expect(`${id}: ${onFirstUse.filter((name) => name === '@aws-sdk/client-secrets-manager').join()}`).toBe(`${id}: ${expected.join()}`);
+    }
+  });
+
+  it("times on first use what the template's defaults load: Secrets Manager only where the database password needs it", () => {
+    expect(firstUsePackages('HeartbeatFunction')).toEqual(['undici', '@aws-sdk/credential-provider-node']);
+    expect(firstUsePackages('GetPresenceFunction')).toEqual(['@aws-sdk/client-secrets-manager']);
+    expect(firstUsePackages('ConnectFunction')).toEqual(['@aws-sdk/client-secrets-manager', 'undici', '@aws-sdk/credential-provider-node']);
+    expect(firstUsePackages('AuthorizerFunction')).toEqual([]);
   });
 });
 

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig, loadJwtConfig } from '../../layers/core/config';
+import { restHandler } from '../../layers/core/lambda/build';
 
 const base = { REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://localhost/db' };
 
@@ -38,6 +39,56 @@ describe('loadConfig', () => {
     expect(compressed.presence.connectionMaxAgeMs).toBe(5_000);
     expect(compressed.presence.timeoutMs).toBe(5_000);
     expect(loadConfig({ ...base, CONNECTION_MAX_AGE_SECONDS: '1' }).presence.connectionMaxAgeMs).toBe(1_000);
+  });
+
+  it('takes CORS origins as * or a list, kept as browsers send them', () => {
+    expect(loadConfig(base).corsAllowOrigins).toBe('*');
+    expect(loadConfig({ ...base, CORS_ALLOW_ORIGIN: ' * ' }).corsAllowOrigins).toBe('*');
+    const extension = `chrome-extension://${'abcdefghijklmnop'.repeat(2)}`;
+    expect(loadConfig({ ...base, CORS_ALLOW_ORIGIN: `https://Chat.Example.com, ${extension} ,http://localhost:3000,https://a.example:443` }).corsAllowOrigins).toEqual([
+      'https://chat.example.com',
+      extension,
+      'http://localhost:3000',
+      'https://a.example',
+    ]);
+  });
+
+  it('reads the app clients the REST functions accept (none: restHandler refuses to start)', () => {
+    expect(loadConfig({ ...base, JWT_CLIENT_IDS: 'web, extension' }).restClientIds).toEqual(['web', 'extension']);
+    const withoutClients = loadConfig(base);
+    expect(withoutClients.restClientIds).toEqual([]);
+    const route = async () => ({ statusCode: 200, body: '' });
+    expect(() => restHandler(withoutClients, route)).toThrow(ConfigError);
+    expect(() => restHandler(withoutClients, route)).toThrow(/^JWT_CLIENT_IDS must list at least one app client id/);
+    expect(typeof restHandler(loadConfig({ ...base, JWT_CLIENT_IDS: 'web' }), route)).toBe('function');
+  });
+
+  it('speaks TLS to REDIS_HOST unless turned off, and reads the credentials secret only there (REDIS_URL carries its own)', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:presence-redis-AbCdEf';
+    const parts = { ...base, REDIS_URL: '', REDIS_HOST: 'cache.local', REDIS_AUTH_SECRET_ARN: arn };
+    expect(loadConfig(parts).redis).toMatchObject({ tls: true, authSecretArn: arn });
+    expect(loadConfig({ ...parts, REDIS_TLS: 'false' }).redis.tls).toBe(false);
+    const fromUrl = loadConfig({ ...base, REDIS_AUTH_SECRET_ARN: arn }).redis;
+    expect(fromUrl.tls).toBe(false);
+    expect(fromUrl.authSecretArn).toBeUndefined();
+    expect(loadConfig({ ...base, REDIS_URL: 'rediss://user:p%40ss@cache.local:6380' }).redis).toMatchObject({
+      tls: true,
+      port: 6380,
+      username: 'user',
+      password: 'p@ss',
+    });
+  });
+
+  it.each([
+    [{ ...base, CORS_ALLOW_ORIGIN: '*,https://chat.example.com' }, /CORS_ALLOW_ORIGIN must be \* alone or a comma-separated list of origins .* got "\*"/],
+    [{ ...base, CORS_ALLOW_ORIGIN: 'https://chat.example.com/app' }, /got "https:\/\/chat.example.com\/app"/],
+    [{ ...base, CORS_ALLOW_ORIGIN: 'chat.example.com' }, /got "chat.example.com"/],
+    [{ ...base, CORS_ALLOW_ORIGIN: 'https://chat.example.com:99999' }, /got "https:\/\/chat.example.com:99999"/],
+    [{ ...base, CORS_ALLOW_ORIGIN: 'chrome-extension://abcdefghijklmnopqrstuvwxyzabcdef' }, /chrome-extension:\/\/<32 letters a-p>/],
+    [{ REDIS_HOST: 'cache.local', REDIS_AUTH_SECRET_ARN: 'presence-redis', DATABASE_URL: base.DATABASE_URL }, /REDIS_AUTH_SECRET_ARN must be the full ARN of a Secrets Manager secret/],
+  ])('refuses a malformed CORS origin or secret ARN with one line (%#)', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
   });
 
   it.each([

@@ -361,13 +361,70 @@ describe('template.yaml', () => {
       ['PostgresUser', ['presence_ro'], ['', 'a;b']],
       ['PostgresPasswordSecretArn', ['arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1a2b-AbCdEf'], ['my-secret', 'arn:aws:secretsmanager:us-east-1:1234:secret:x']],
       ['SweepScheduleExpression', ['rate(1 minute)', 'rate(5 minutes)', 'rate(2 hours)', 'cron(0/2 * * * ? *)'], ['rate(1 minutes)', 'rate(0 minutes)', 'rate(5 minute)', 'every minute', 'at(2030-01-01T00:00:00)']],
-      ['CorsAllowOrigin', ['*', 'https://chat.example.com', 'http://localhost:3000'], ['', 'https://a.com/path', "https://a.com'", 'a.com', '*,https://a.com']],
+      [
+        'CorsAllowOrigin',
+        ['*', 'https://chat.example.com', 'http://localhost:3000', `https://chat.example.com,chrome-extension://${'abcdefghijklmnop'.repeat(2)}`],
+        ['', 'https://a.com/path', "https://a.com'", 'a.com', 'https://a.com,', 'chrome-extension://abcdef', `chrome-extension://${'qrstuvwxyz'.repeat(3)}qr`],
+      ],
+      ['RedisAuthSecretArn', ['', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:presence-redis-AbCdEf'], ['presence-redis', 'arn:aws:ssm:eu-west-1:123456789012:parameter/x']],
       ['RedisPort', [6379, 1, 65535], [0, 65536, 'x']],
       ['LogRetentionDays', [30, 3653], [0, 31]],
     ] as const)('%s accepts well-formed values and rejects malformed ones', (name, good, bad) => {
       expect(template.Parameters?.[name]).toBeDefined();
       for (const value of good) expect(`${value}: ${accepts(name, value)}`).toBe(`${value}: true`);
       for (const value of bad) expect(`${value}: ${accepts(name, value)}`).toBe(`${value}: false`);
+    });
+  });
+
+  describe('rules', () => {
+    type Parameters = Record<string, string | string[]>;
+    /** The rule functions these rules use, evaluated the way CloudFormation does against parameter values. */
+    const evaluate = (value: unknown, parameters: Parameters): unknown => {
+      if (Array.isArray(value)) return value.map((item) => evaluate(item, parameters));
+      const node = obj(value);
+      const [fn] = Object.keys(node);
+      if (typeof value !== 'object' || value === null || !fn) return value;
+      const args = list(evaluate(node[fn], parameters));
+      switch (fn) {
+        case 'Ref':
+          return parameters[String(node.Ref)];
+        case 'Fn::Equals':
+          return args[0] === args[1];
+        case 'Fn::Not':
+          return !args[0];
+        case 'Fn::Contains':
+          return list(args[0]).includes(args[1]);
+        case 'Fn::EachMemberEquals':
+          return list(args[0]).every((item) => item === args[1]);
+        default:
+          throw new Error(`no evaluator for ${fn}`);
+      }
+    };
+    const defaults = (): Parameters =>
+      Object.fromEntries(
+        Object.entries(template.Parameters ?? {}).map(([name, p]) => [name, p.Type === 'CommaDelimitedList' ? String(p.Default ?? '').split(',') : String(p.Default ?? '')]),
+      );
+    /** The rules a stack with these parameter values breaks (CloudFormation refuses the change set). */
+    const broken = (values: Parameters): string[] => {
+      const parameters = { ...defaults(), ...values };
+      return Object.entries(obj((template as J).Rules))
+        .filter(([, rule]) => {
+          const { RuleCondition, Assertions } = obj(rule);
+          if (RuleCondition !== undefined && !evaluate(RuleCondition, parameters)) return false;
+          return list(Assertions).some((assertion) => !evaluate(obj(assertion).Assert, parameters));
+        })
+        .map(([name]) => name);
+    };
+
+    it.each([
+      [{ CorsAllowOrigin: ['*'] }, []],
+      [{ CorsAllowOrigin: ['https://chat.example.com', `chrome-extension://${'abcdefghijklmnop'.repeat(2)}`] }, []],
+      [{ CorsAllowOrigin: ['*', 'https://chat.example.com'] }, ['AnyOriginStandsAlone']],
+      [{ RedisAuthSecretArn: '', RedisTls: 'false' }, []],
+      [{ RedisAuthSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:r-AbCdEf', RedisTls: 'true' }, []],
+      [{ RedisAuthSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:r-AbCdEf', RedisTls: 'false' }, ['RedisCredentialsTravelOverTls']],
+    ] as const)('with %j breaks %j', (values, expected) => {
+      expect(broken(values as unknown as Parameters)).toEqual(expected);
     });
   });
 
@@ -550,15 +607,23 @@ describe('template.yaml', () => {
       expect(obj(api?.Properties).Auth).toBeUndefined();
     });
 
-    it('sends CORS headers on success, preflight and API Gateway errors', () => {
+    it("answers preflights and API Gateway's own errors with *, and gives the functions the list of origins", () => {
       const cors = obj(api.Cors);
-      expect(cors.AllowOrigin).toEqual({ 'Fn::Sub': "'${CorsAllowOrigin}'" });
+      expect(cors.AllowOrigin).toBe("'*'");
       expect(cors.AllowHeaders).toBe("'Authorization,Content-Type'");
       expect(cors.AllowMethods).toBe("'GET,OPTIONS'");
       for (const response of ['DEFAULT_4XX', 'DEFAULT_5XX']) {
         const headers = obj(obj(obj(obj(api.GatewayResponses)[response]).ResponseParameters).Headers);
-        expect(headers['Access-Control-Allow-Origin']).toEqual({ 'Fn::Sub': "'${CorsAllowOrigin}'" });
+        expect(headers['Access-Control-Allow-Origin']).toBe("'*'");
       }
+      // No credentialed requests (the token is a header): nothing may tell browsers otherwise.
+      expect(templateText).not.toMatch(/Allow-Credentials/);
+      const variables = obj(obj(obj(template.Globals?.Function).Environment).Variables);
+      expect(variables.CORS_ALLOW_ORIGIN).toEqual({ 'Fn::Join': [',', { Ref: 'CorsAllowOrigin' }] });
+    });
+
+    it.each(['GetPresenceFunction', 'GetUserPresenceFunction'])('%s accepts the app clients the WebSocket authorizer accepts', (functionId) => {
+      expect(obj(obj(props(functionId).Environment).Variables).JWT_CLIENT_IDS).toEqual({ 'Fn::Join': [',', { Ref: 'CognitoClientIds' }] });
     });
   });
 
@@ -624,8 +689,30 @@ describe('template.yaml', () => {
       expect(props('AuthorizerFunction').Policies).toBeUndefined();
       for (const id of functionIds) {
         for (const statement of statements(id)) expect(list(statement.Resource)).not.toContain('*');
-        for (const policy of list(props(id).Policies)) expect(typeof policy).not.toBe('string'); // no managed policies
+        for (const policy of list(props(id).Policies)) expect(typeof policy).not.toBe('string'); // no AWS managed policies
       }
+    });
+
+    it.each(functionIds)('%s: reads the Redis credentials secret, when one is set, only if it uses Redis', (functionId) => {
+      const conditional = list(props(functionId).Policies).filter((policy) => JSON.stringify(policy).includes('RedisAuthSecretReadPolicy'));
+      expect(conditional).toEqual(
+        functionId === 'AuthorizerFunction' ? [] : [{ 'Fn::If': ['HasRedisAuthSecret', { Ref: 'RedisAuthSecretReadPolicy' }, { Ref: 'AWS::NoValue' }] }],
+      );
+    });
+
+    it('grants GetSecretValue on the Redis credentials secret alone, and only when there is one', () => {
+      const policy = resources.RedisAuthSecretReadPolicy;
+      expect(policy?.Type).toBe('AWS::IAM::ManagedPolicy');
+      expect(policy?.Condition).toBe('HasRedisAuthSecret');
+      expect(template.Conditions?.HasRedisAuthSecret).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'RedisAuthSecretArn' }, ''] }] });
+      expect(list(obj(obj(policy?.Properties).PolicyDocument).Statement)).toEqual([
+        { Sid: 'ReadRedisCredentials', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: 'RedisAuthSecretArn' } },
+      ]);
+      const variables = obj(obj(obj(template.Globals?.Function).Environment).Variables);
+      expect(variables.REDIS_AUTH_SECRET_ARN).toEqual({ Ref: 'RedisAuthSecretArn' });
+      // One TLS default: the code's (REDIS_TLS unset: on) is the template's.
+      expect(template.Parameters?.RedisTls?.Default).toBe('true');
+      expect(variables.REDIS_TLS).toEqual({ Ref: 'RedisTls' });
     });
 
     it('contains no literal secret', () => {

@@ -30,10 +30,39 @@ export function connectionActivity(
   };
 }
 
-/** REST routes: the user id from the Cognito authorizer's verified claims. */
-export function restUser(event: Pick<APIGatewayProxyEvent, 'requestContext'>, userIdClaim: string): string {
+/** Whose tokens the REST routes accept, and where the user id is in their claims. */
+export interface RestCallers {
+  userIdClaim: string;
+  clientIds: readonly string[];
+}
+
+function claimString(claims: Record<string, unknown>, name: string): string | undefined {
+  const value = claims[name];
+  return typeof value === 'string' && value ? value : undefined;
+}
+
+/**
+ * REST routes: the user id from the Cognito authorizer's verified claims, for a token of an accepted app
+ * client only (API Gateway's authorizer accepts every app client of the pool; the WebSocket authorizer
+ * checks the client too). ID tokens name their client in `aud`, access tokens in `client_id`. A refusal
+ * is a 401 whose reason goes into the invocation's log line (`log`), never the token.
+ */
+export function restUser(event: Pick<APIGatewayProxyEvent, 'requestContext'>, callers: RestCallers, log: Record<string, unknown>): string {
   const claims = event.requestContext.authorizer?.claims as Record<string, unknown> | undefined;
-  const userId = claims?.[userIdClaim];
-  if (typeof userId !== 'string' || !userId) throw new UnauthorizedError();
+  if (!claims) {
+    log.reason = 'missing';
+    throw new UnauthorizedError();
+  }
+  const clientId = claimString(claims, 'aud') ?? claimString(claims, 'client_id');
+  if (!clientId || !callers.clientIds.includes(clientId)) {
+    log.reason = 'wrong-audience';
+    log.clientId = clientId;
+    throw new UnauthorizedError();
+  }
+  const userId = claimString(claims, callers.userIdClaim);
+  if (!userId) {
+    log.reason = 'no-user-id';
+    throw new UnauthorizedError();
+  }
   return userId;
 }

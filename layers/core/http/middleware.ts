@@ -1,7 +1,9 @@
 import type middy from '@middy/core';
-import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { AllowedOrigins } from '../config';
 import { RateLimitedError, ServiceUnavailableError, StaleConnectionError, toPublicError } from '../errors';
 import type { PresenceService } from '../presence-service';
+import { corsHeaders, requestOrigin } from './cors';
 import { jsonResponse } from './responses';
 
 /** What a WebSocket client reads in the error frame of an outage: nothing was applied, send it again. */
@@ -50,14 +52,30 @@ export function websocketErrors(frames: ErrorFrames): middy.MiddlewareObj<WebSoc
 }
 
 /** REST routes: typed errors become their status with a short message (503 with Retry-After); anything else a bare 500. */
-export function restErrors(corsOrigin: string, retryAfterSeconds: number): middy.MiddlewareObj<unknown, APIGatewayProxyResult> {
+export function restErrors(retryAfterSeconds: number): middy.MiddlewareObj<unknown, APIGatewayProxyResult> {
   return {
     onError: async (request) => {
       const error = normalize(request.error);
       const { statusCode, message } = toPublicError(error);
-      const response = jsonResponse(statusCode, { message }, corsOrigin);
-      if (error instanceof ServiceUnavailableError) response.headers = { ...response.headers, 'Retry-After': String(retryAfterSeconds) };
+      const response = jsonResponse(statusCode, { message });
+      if (error instanceof ServiceUnavailableError) {
+        // Not a CORS-safelisted response header: a browser page reads it only when it is exposed.
+        response.headers = {
+          ...response.headers,
+          'Retry-After': String(retryAfterSeconds),
+          'Access-Control-Expose-Headers': 'Retry-After',
+        };
+      }
       request.response = response;
     },
   };
+}
+
+/** REST routes: every answer, success or error, carries the CORS headers for the request's Origin (cors.ts). */
+export function restCors(allowed: AllowedOrigins): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  const withCors = (request: middy.Request<APIGatewayProxyEvent, APIGatewayProxyResult>): void => {
+    if (!request.response) return;
+    request.response.headers = { ...request.response.headers, ...corsHeaders(allowed, requestOrigin(request.event)) };
+  };
+  return { after: withCors, onError: withCors };
 }

@@ -1,14 +1,10 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 
-export function jsonResponse(statusCode: number, body: unknown, corsOrigin: string): APIGatewayProxyResult {
+/** A JSON answer of a REST route; restHandler adds the CORS headers of the request it answers. */
+export function jsonResponse(statusCode: number, body: unknown): APIGatewayProxyResult {
   return {
     statusCode,
-    headers: {
-      'Content-Type': 'application/json',
-      'Access-Control-Allow-Origin': corsOrigin,
-      'Access-Control-Allow-Credentials': corsOrigin === '*' ? 'false' : 'true',
-      Vary: 'Origin',
-    },
+    headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
   };
 }

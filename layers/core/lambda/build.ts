@@ -8,8 +8,9 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
-import type { Config } from '../config';
-import { restErrors, websocketErrors, type ErrorFrames } from '../http/middleware';
+import { ConfigError, type Config } from '../config';
+import { restUser } from '../http/identity';
+import { restCors, restErrors, websocketErrors, type ErrorFrames } from '../http/middleware';
 import { logger } from '../logger';
 import { invocationFields, invocationLog, type InvocationFields } from './invocation';
 import { taskErrors } from './task-errors';
@@ -85,14 +86,22 @@ export function websocketHandler(frames: ErrorFrames, route: Route<WebSocketEven
   );
 }
 
-/** Every REST route: one log line per request, typed errors with CORS (503 with Retry-After for outages). */
-export function restHandler(
-  config: Pick<Config, 'userIdClaim' | 'corsOrigin' | 'presence'>,
-  route: Route<APIGatewayProxyEvent, APIGatewayProxyResult>,
-) {
+/** A REST route's work: the request and its caller's user id in, the answer out. */
+type RestRoute = (event: APIGatewayProxyEvent, userId: string, log: InvocationFields) => Promise<APIGatewayProxyResult>;
+
+/**
+ * Every REST route: the caller from the authorizer's claims, for accepted app clients only (401 otherwise,
+ * logged with the reason), one log line per request, typed errors (503 with Retry-After for outages), and
+ * the CORS headers for the request's Origin on every answer. Fails at init without JWT_CLIENT_IDS.
+ */
+export function restHandler(config: Pick<Config, 'userIdClaim' | 'restClientIds' | 'corsAllowOrigins' | 'presence'>, route: RestRoute) {
   const { userIdClaim } = config;
+  if (config.restClientIds.length === 0) {
+    throw new ConfigError("JWT_CLIENT_IDS must list at least one app client id: the REST functions accept only these clients' tokens");
+  }
+  const callers = { userIdClaim, clientIds: config.restClientIds };
   return withTracing(
-    build(route)
+    build<APIGatewayProxyEvent, APIGatewayProxyResult>((event, log) => route(event, restUser(event, callers, log), log))
       .use(
         invocationLog<APIGatewayProxyEvent, APIGatewayProxyResult>({
           message: 'rest request',
@@ -104,7 +113,9 @@ export function restHandler(
           }),
         }),
       )
-      .use(restErrors(config.corsOrigin, config.presence.retryAfterSeconds)),
+      // After restErrors has answered an error (middy runs onError handlers last-added first).
+      .use(restCors(config.corsAllowOrigins))
+      .use(restErrors(config.presence.retryAfterSeconds)),
   );
 }
 
