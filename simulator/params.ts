@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_LOGNORMAL_SIGMA, DEFAULT_POWERLAW_ALPHA, DEGREE_DISTRIBUTIONS, type DegreeDistribution } from './graph';
-import { CLIENT_KINDS, IMPLEMENTED_CLIENT_KINDS, type ClientKind } from './clients/kinds';
+import { CLIENT_KINDS, type ClientKind } from './clients/kinds';
 
 /** A parameter the simulator refuses: its message is the one line to print. */
 export class ParameterError extends Error {
@@ -45,6 +45,14 @@ export interface SimulationParams {
   abruptShare: number;
   /** Client type -> share of users. */
   mix: Partial<Record<ClientKind, number>>;
+  /** Subscribing clients: share of connected time the friends list is on screen (level pages; status otherwise). */
+  onScreenShare: number;
+  /** Subscribing clients: the heartbeat interval they negotiate (`heartbeat=<s>`). */
+  subscribingHeartbeatSeconds: number;
+  /** Service-worker clients: the keep-alive interval (a Manifest V3 service worker needs traffic every < 30 s). */
+  keepaliveSeconds: number;
+  /** The stack's OFFLINE_GRACE_SECONDS. */
+  graceSeconds: number;
   /** The stack's settings, in simulated seconds (the template's defaults). */
   presenceTimeoutSeconds: number;
   sweepIntervalSeconds: number;
@@ -94,7 +102,16 @@ connected user-hour. Times are simulated unless marked wall.
   --hidden-share X        share of page changes sent hidden (0.05)
   --private-share X       share of users sharing only an allow list (default_none); the rest default_all (0)
   --abrupt-share X        share of sessions ending with the client vanishing, no close frame (0.1)
-  --mix SPEC              client types by share of users, e.g. legacy=1 (legacy=1; ${CLIENT_KINDS.filter((kind) => !IMPLEMENTED_CLIENT_KINDS.includes(kind)).join(', ')} to come)
+  --mix SPEC              client types by share of users, e.g. legacy=0.5,subscribing=0.5 (legacy=1); the types:
+                          legacy (PageNow's extension: heartbeat 60 s, GET /presence after each connect,
+                          reconnects at its next one-minute alarm), subscribing (the reference client: levels,
+                          a snapshot on subscribe, the negotiated heartbeat, renews before the cap),
+                          service-worker (subscribing, plus a keep-alive: held in a Manifest V3 service worker)
+  --on-screen X           subscribing clients: share of connected time the friends list is on screen (0.1);
+                          it comes on screen --snapshots times per 8 connected hours, at pages, status otherwise
+  --subscribing-heartbeat S  the heartbeat subscribing clients negotiate, seconds (300)
+  --keepalive S           service-worker clients: keep-alive interval, seconds (25)
+  --grace S               the stack's OFFLINE_GRACE_SECONDS (0)
   --presence-timeout S    the stack's PRESENCE_TIMEOUT_SECONDS (150)
   --sweep-interval S      the sweep's schedule (60)
   --connection-cap S      API Gateway's maximum connection time (7200)
@@ -127,6 +144,10 @@ const OPTIONS = {
   'private-share': { type: 'string' },
   'abrupt-share': { type: 'string' },
   mix: { type: 'string' },
+  'on-screen': { type: 'string' },
+  'subscribing-heartbeat': { type: 'string' },
+  keepalive: { type: 'string' },
+  grace: { type: 'string' },
   'presence-timeout': { type: 'string' },
   'sweep-interval': { type: 'string' },
   'connection-cap': { type: 'string' },
@@ -163,9 +184,6 @@ export function parseMix(spec: string): Partial<Record<ClientKind, number>> {
     const weight = weightText === undefined ? 1 : Number(weightText);
     if (!CLIENT_KINDS.includes(kind)) {
       throw new ParameterError(`--mix names an unknown client type "${name}"; the types are ${CLIENT_KINDS.join(', ')}.`);
-    }
-    if (!IMPLEMENTED_CLIENT_KINDS.includes(kind)) {
-      throw new ParameterError(`--mix: the "${kind}" client is not simulated yet (it comes with its protocol, issue 25); use ${IMPLEMENTED_CLIENT_KINDS.join(', ')}.`);
     }
     if (!Number.isFinite(weight) || weight < 0) throw new ParameterError(`--mix: the share of "${kind}" must be a number ≥ 0, got "${weightText}".`);
     mix[kind] = (mix[kind] ?? 0) + weight;
@@ -220,6 +238,10 @@ export function parseParams(argv: string[], env: NodeJS.ProcessEnv = process.env
     privateShare: numberOf(raw, 'private-share', 0, share, 'a share from 0 to 1'),
     abruptShare: numberOf(raw, 'abrupt-share', 0.1, share, 'a share from 0 to 1'),
     mix: parseMix(typeof raw.mix === 'string' ? raw.mix : 'legacy=1'),
+    onScreenShare: numberOf(raw, 'on-screen', 0.1, (value) => value > 0 && value < 1, 'a share between 0 and 1 (exclusive)'),
+    subscribingHeartbeatSeconds: numberOf(raw, 'subscribing-heartbeat', 300, (value) => whole(value) && value <= 540, 'a whole number of seconds from 1 to 540'),
+    keepaliveSeconds: numberOf(raw, 'keepalive', 25, positive, 'a number of seconds > 0'),
+    graceSeconds: numberOf(raw, 'grace', 0, (value) => Number.isInteger(value) && value >= 0 && value <= 300, 'a whole number of seconds from 0 to 300'),
     presenceTimeoutSeconds: numberOf(raw, 'presence-timeout', 150, whole, 'a whole number of seconds ≥ 1'),
     sweepIntervalSeconds: numberOf(raw, 'sweep-interval', 60, whole, 'a whole number of seconds ≥ 1'),
     connectionCapSeconds: numberOf(raw, 'connection-cap', 7200, (value) => whole(value) && value <= 7200, 'a whole number of seconds from 1 to 7200'),
@@ -240,7 +262,13 @@ export function parseParams(argv: string[], env: NodeJS.ProcessEnv = process.env
 }
 
 /** The stack's environment for the compressed run: every time setting divided by the speed. */
-export function stackTimeSettings(params: Pick<SimulationParams, 'speed' | 'presenceTimeoutSeconds' | 'sweepIntervalSeconds' | 'connectionCapSeconds' | 'idleTimeoutSeconds'>): Record<string, string> {
+export function stackTimeSettings(
+  params: Pick<
+    SimulationParams,
+    'speed' | 'presenceTimeoutSeconds' | 'sweepIntervalSeconds' | 'connectionCapSeconds' | 'idleTimeoutSeconds' | 'graceSeconds'
+  > &
+    Partial<Pick<SimulationParams, 'mix' | 'subscribingHeartbeatSeconds'>>,
+): Record<string, string> {
   const { speed } = params;
   const seconds: Array<[string, string, number]> = [
     ['PRESENCE_TIMEOUT_SECONDS', '--presence-timeout', params.presenceTimeoutSeconds],
@@ -249,7 +277,11 @@ export function stackTimeSettings(params: Pick<SimulationParams, 'speed' | 'pres
     ['WS_IDLE_TIMEOUT_SECONDS', '--idle-timeout', params.idleTimeoutSeconds],
     ['MESSAGE_RATE_WINDOW_SECONDS', 'the message budget window', MESSAGE_RATE_WINDOW_SECONDS],
     ['FRIEND_CACHE_TTL_SECONDS', 'the friend cache TTL', FRIEND_CACHE_TTL_SECONDS],
+    ['OFFLINE_GRACE_SECONDS', '--grace', params.graceSeconds],
   ];
+  // The heartbeat subscribing clients negotiate is sent to the stack in wall seconds too (checked, not a setting).
+  const negotiates = (params.mix?.subscribing ?? 0) > 0 || (params.mix?.['service-worker'] ?? 0) > 0;
+  if (negotiates) seconds.push(['', '--subscribing-heartbeat', params.subscribingHeartbeatSeconds ?? 300]);
   const settings: Record<string, string> = {};
   for (const [name, source, simulated] of seconds) {
     const wall = simulated / speed;
@@ -259,7 +291,7 @@ export function stackTimeSettings(params: Pick<SimulationParams, 'speed' | 'pres
         `--speed ${speed} does not divide ${source} (${simulated} s) into whole seconds; the largest speed up to ${speed} that divides every time setting is ${fits}.`,
       );
     }
-    settings[name] = String(wall);
+    if (name) settings[name] = String(wall);
   }
   if (Number(settings.PRESENCE_TIMEOUT_SECONDS) < 5) {
     throw new ParameterError(`--speed ${speed} makes PRESENCE_TIMEOUT_SECONDS ${settings.PRESENCE_TIMEOUT_SECONDS}, below the handlers' minimum of 5 s; lower --speed.`);

@@ -15,7 +15,7 @@ import type { LogTotals } from './log-accounting';
 import type { LagSummary } from './clock';
 import type { StackCpu } from './process-cpu';
 import type { SimulationParams } from './params';
-import type { Tally } from './tally';
+import type { FlapDetector, Tally } from './tally';
 
 export const RESULT_VERSION = 1;
 
@@ -35,6 +35,8 @@ export interface ReportInput {
   /** Simulated seconds sockets were open inside the window: all, and while their client was live. */
   connectionSeconds: { all: number; live: number };
   tally: Tally;
+  /** Flap events, and how long departures took to reach friends. */
+  flaps: Pick<FlapDetector, 'flapEvents' | 'announcementDelays'>;
   friendsOnlineAvg: number;
   lag: { actions: LagSummary; echoes: LagSummary; rest: LagSummary };
   meter: MeterSnapshot;
@@ -74,6 +76,13 @@ export function idleSweepBetween(before: MeterSnapshot, after: MeterSnapshot): I
     postgres: { queries: after.postgres.queries - before.postgres.queries },
     invocations,
   };
+}
+
+/** Count, median, 90th percentile and maximum of a sample (0 when empty). */
+function distribution(values: readonly number[]): { count: number; p50: number; p90: number; max: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => (sorted.length === 0 ? 0 : sig(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!));
+  return { count: sorted.length, p50: at(0.5), p90: at(0.9), max: sorted.length === 0 ? 0 : sig(sorted[sorted.length - 1]!) };
 }
 
 function ratio(numerator: number, denominator: number): number {
@@ -234,7 +243,17 @@ export function buildResult(input: ReportInput) {
       friendUpdatesPerPageChange: sig(ratio(tally.friendUpdates, pageChangesSent)),
       friendsOnlineAvg: sig(input.friendsOnlineAvg),
       connectionsPerOnlineUser: sig(ratio(input.connectionSeconds.live, input.connectedUserSeconds)),
+      // presence-timeout pushes a friend received about a user who was back (or came back within the window).
       flaps: tally.flaps,
+      // Departures friends were wrongly told about: one per user and return, whatever the number of friends.
+      flapEvents: input.flaps.flapEvents,
+      renewals: tally.renewals,
+      screenOpens: tally.screenOpens,
+      // Simulated seconds from a session's end to the first presence-timeout a friend received about it.
+      announcementDelaySeconds: {
+        clean: distribution(input.flaps.announcementDelays.clean),
+        vanished: distribution(input.flaps.announcementDelays.vanished),
+      },
     },
     /** The client's counts beside the meter's: equal when nothing was in flight at the reset and at the reading. */
     checks: {

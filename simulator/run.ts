@@ -297,6 +297,7 @@ export async function simulate(params: SimulationParams, options: RunOptions): P
       connectedUserSeconds: sessionSecondsIn(plans, window),
       connectionSeconds,
       tally,
+      flaps: context.flaps,
       friendsOnlineAvg: friendsOnline.samples > 0 ? friendsOnline.sum / friendsOnline.samples : 0,
       lag,
       meter: reading.meter,

@@ -35,6 +35,10 @@ export class Tally {
   /** How the gateway or the sweep ended the sockets of vanished clients, by code (1000: the sweep; 1001: idle). */
   vanishedCloses: Record<string, number> = {};
   flaps = 0;
+  /** Connections a client renewed before the cap (make before break). */
+  renewals = 0;
+  /** Times a friends list came on screen (a subscribing client raised its level). */
+  screenOpens = 0;
   /** update-presence frames received for friends (not the user's own echo). */
   friendUpdates = 0;
 
@@ -58,14 +62,32 @@ export class Tally {
 export class FlapDetector {
   /** Subject -> times friends were told it went offline, not yet matched by a return. */
   private readonly told = new Map<string, number[]>();
+  /** Subject -> when its session ended and how, until a friend is told (or it returns). */
+  private readonly departed = new Map<string, { at: number; abrupt: boolean }>();
+  /** Departures (a user offline after a flap window) that friends were told about wrongly: one per subject and return. */
+  flapEvents = 0;
+  /** Simulated seconds from a session's end to the first presence-timeout a friend received about it. */
+  readonly announcementDelays: { clean: number[]; vanished: number[] } = { clean: [], vanished: [] };
 
   constructor(private readonly onFlap: (count: number) => void) {}
+
+  /** A session ended at `at`: cleanly (the client closed its sockets) or by the client vanishing. */
+  sessionEnded(subject: string, at: number, abrupt: boolean): void {
+    this.departed.set(subject, { at, abrupt });
+  }
 
   /** A friend received presence-timeout for `subject` at `at`; `subjectOnline` is the simulator's truth now. */
   timeoutReceived(subject: string, at: number, subjectOnline: boolean): void {
     if (subjectOnline) {
       this.onFlap(1);
+      this.flapEvents += this.told.has(subject) ? 0 : 1;
+      this.told.set(subject, []);
       return;
+    }
+    const departure = this.departed.get(subject);
+    if (departure) {
+      this.departed.delete(subject);
+      this.announcementDelays[departure.abrupt ? 'vanished' : 'clean'].push(at - departure.at);
     }
     const list = this.told.get(subject) ?? [];
     list.push(at);
@@ -74,14 +96,22 @@ export class FlapDetector {
 
   /** `subject` has a connection open again at `at`. */
   cameOnline(subject: string, at: number): void {
+    this.departed.delete(subject);
     const list = this.told.get(subject);
     if (!list) return;
     this.told.delete(subject);
     const flaps = list.filter((toldAt) => at - toldAt <= FLAP_WINDOW_SECONDS).length;
-    if (flaps > 0) this.onFlap(flaps);
+    if (flaps > 0) {
+      this.onFlap(flaps);
+      this.flapEvents += 1;
+    }
   }
 
   reset(): void {
     this.told.clear();
+    this.departed.clear();
+    this.flapEvents = 0;
+    this.announcementDelays.clean.length = 0;
+    this.announcementDelays.vanished.length = 0;
   }
 }

@@ -142,7 +142,12 @@ export class SimulatedConnection {
     }
     if (cameOnline) this.context.flaps.cameOnline(user.spec.userId, this.openedAt);
     const model = user.model;
-    for (const frame of model.framesOnOpen) this.send(String(frame.action), frame);
+    for (const frame of model.framesOnOpen(this.device.onScreen)) this.send(String(frame.action), frame);
+    if (model.renewBeforeCap) {
+      const [from, to] = model.renewBeforeCap;
+      const cap = this.context.params.connectionCapSeconds;
+      this.timers.set(-1, clock.at(this.openedAt + cap * this.device.random.uniform(from, to), () => this.device.renew(this)));
+    }
     model.periodicFrames.forEach((periodic, index) => {
       const every = periodic.everySeconds;
       const tick = (at: number) => {
@@ -168,8 +173,15 @@ export class SimulatedConnection {
 
   sendPage(url: string, title: string): boolean {
     const sent = this.send('update-presence', { action: 'update-presence', url, title });
-    if (sent) this.echoes.push({ url, title, sentAtMs: performance.now() });
+    // Own updates are echoed only to connections at pages: a client on levels at status gets none.
+    const echoed = !this.device.user.model.screen || this.device.onScreen;
+    if (sent && echoed) this.echoes.push({ url, title, sentAtMs: performance.now() });
     return sent;
+  }
+
+  /** The connection left pages: the echoes it waited for will not come. */
+  forgetEchoes(): void {
+    this.echoes.length = 0;
   }
 
   private received(text: string): void {
@@ -250,19 +262,47 @@ export class SimulatedConnection {
   }
 }
 
-/** One device of a session: its connection, and the reconnects its client makes. */
+/** One device of a session: its connection, the reconnects its client makes, and its friends list on screen or not. */
 export class SimulatedDevice {
   connection?: SimulatedConnection;
+  /** The connection being replaced, while the next one (opened before the cap) has not opened yet. */
+  private previous?: SimulatedConnection;
   /** True while its session runs and its client has not vanished. */
   active = true;
+  /** The friends list is on screen (its client holds the connection at pages; status otherwise). */
+  onScreen = false;
   private retry?: EventHandle;
+  private screenToggle?: EventHandle;
   private reconnecting?: 'cap' | 'other';
 
   constructor(
     readonly user: SimulatedUser,
     readonly random: Random,
     private readonly context: SimulationContext,
-  ) {}
+  ) {
+    const screen = user.model.screen;
+    if (screen) {
+      this.onScreen = random.chance(screen.onScreenShare);
+      this.scheduleScreenToggle();
+    }
+  }
+
+  /**
+   * The list alternates on and off screen: on for an exponential time with mean share x 8 h / episodes,
+   * off for one with mean on x (1 - share) / share, so it is on screen `onScreenShare` of the time.
+   */
+  private scheduleScreenToggle(): void {
+    const screen = this.user.model.screen!;
+    const onMean = (screen.onScreenShare * 8 * 3600) / screen.episodesPer8Hours;
+    const mean = this.onScreen ? onMean : (onMean * (1 - screen.onScreenShare)) / screen.onScreenShare;
+    this.screenToggle = this.context.clock.after(this.random.exponential(mean), () => {
+      this.onScreen = !this.onScreen;
+      if (this.onScreen) this.context.tally.screenOpens += 1;
+      else this.connection?.forgetEchoes();
+      this.connection?.send('subscribe', { action: 'subscribe', level: this.onScreen ? 'pages' : 'status' });
+      if (this.active) this.scheduleScreenToggle();
+    });
+  }
 
   connect(): void {
     if (!this.active) return;
@@ -271,8 +311,22 @@ export class SimulatedDevice {
     this.connection = new SimulatedConnection(this, this.context, `${this.context.websocketUrl}?${query.toString()}`);
   }
 
+  /** The client opens the next connection before the cap closes `current` (the reference client's renewal). */
+  renew(current: SimulatedConnection): void {
+    if (!this.active || current !== this.connection || !current.live) return;
+    this.previous = current;
+    this.connect();
+  }
+
   connectedAfter(connection: SimulatedConnection): void {
-    if (connection !== this.connection || !this.reconnecting) return;
+    if (connection !== this.connection) return;
+    if (this.previous) {
+      // The new one is open: close the one it replaces (make before break, so the user never goes offline).
+      this.previous.close();
+      this.previous = undefined;
+      this.context.tally.renewals += 1;
+    }
+    if (!this.reconnecting) return;
     this.context.tally.reconnects += 1;
     if (this.reconnecting === 'cap') this.context.tally.capReconnects += 1;
     this.reconnecting = undefined;
@@ -280,6 +334,12 @@ export class SimulatedDevice {
 
   attemptFailed(connection: SimulatedConnection): void {
     if (connection !== this.connection || !this.active) return;
+    if (this.previous?.live) {
+      // A failed renewal: keep the current connection; the cap's close then reconnects as usual.
+      this.connection = this.previous;
+      this.previous = undefined;
+      return;
+    }
     this.retry = this.context.clock.after(this.user.model.retryDelaySeconds(this.random), () => this.connect());
   }
 
@@ -294,9 +354,13 @@ export class SimulatedDevice {
   end(abrupt: boolean, at: number): void {
     this.active = false;
     this.context.clock.cancel(this.retry);
-    if (!this.connection) return;
-    if (abrupt) this.connection.vanish(at);
-    else this.connection.close();
+    this.context.clock.cancel(this.screenToggle);
+    for (const connection of [this.previous, this.connection]) {
+      if (!connection) continue;
+      if (abrupt) connection.vanish(at);
+      else connection.close();
+    }
+    this.previous = undefined;
   }
 }
 
@@ -340,7 +404,8 @@ export class SimulatedUser {
       if (session.end < end) clock.at(session.end, () => this.endSession(session));
     });
     for (const at of this.plan.pageChanges) clock.at(at, () => this.changePage());
-    for (const at of this.plan.snapshots) clock.at(at, () => this.readSnapshot());
+    // A client on levels reads its snapshots by raising its level when the list comes on screen.
+    if (this.model.restSnapshots) for (const at of this.plan.snapshots) clock.at(at, () => this.readSnapshot());
   }
 
   private beginSession(session: SessionPlan, index: number): void {
@@ -356,6 +421,7 @@ export class SimulatedUser {
   private endSession(session: SessionPlan): void {
     this.inSession = false;
     const at = this.context.clock.now();
+    this.context.flaps.sessionEnded(this.spec.userId, at, session.abrupt);
     if (session.abrupt) this.context.tally.sessionsVanished += 1;
     else this.context.tally.sessionsEnded += 1;
     for (const device of this.devices) device.end(session.abrupt, at);

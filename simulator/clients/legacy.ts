@@ -13,8 +13,9 @@ export function legacyClient(heartbeatSeconds: number): ClientModel {
     kind: 'legacy',
     connectQuery: {},
     periodicFrames: [{ action: 'heartbeat', everySeconds: heartbeatSeconds, frame: { action: 'heartbeat' } }],
-    framesOnOpen: [],
+    framesOnOpen: () => [],
     snapshotAfterConnect: true,
+    restSnapshots: true,
     reconnectDelaySeconds: (random) => random.uniform(0, ALARM_SECONDS),
     retryDelaySeconds: () => ALARM_SECONDS,
   };

@@ -53,8 +53,13 @@ describe('simulator parameters', () => {
       WS_IDLE_TIMEOUT_SECONDS: '20',
       MESSAGE_RATE_WINDOW_SECONDS: '2',
       FRIEND_CACHE_TTL_SECONDS: '1',
+      OFFLINE_GRACE_SECONDS: '0',
       FANOUT_INTERVAL_MS: '67',
     });
+    expect(stackTimeSettings(parseParams(['--grace', '60'], {})!)).toMatchObject({ OFFLINE_GRACE_SECONDS: '2' });
+    // A client that negotiates its heartbeat sends it in the stack's (wall) seconds: whole ones too.
+    expect(refusal(['--mix', 'subscribing=1', '--subscribing-heartbeat', '100'])).toContain('--subscribing-heartbeat (100 s)');
+    expect(refusal(['--grace', '45'])).toContain('--grace (45 s)');
     expect(stackTimeSettings(parseParams(['--speed', '1'], {})!)).toMatchObject({ PRESENCE_TIMEOUT_SECONDS: '150', FANOUT_INTERVAL_MS: '2000' });
   });
 
@@ -79,10 +84,10 @@ describe('simulator parameters', () => {
     expect(refusal(['extra'])).toContain('unexpected argument "extra"');
   });
 
-  it('reads the population mix, and refuses client types not simulated yet', () => {
+  it('reads the population mix, and refuses unknown client types', () => {
     expect(parseMix('legacy=3')).toEqual({ legacy: 1 });
     expect(parseMix('legacy')).toEqual({ legacy: 1 });
-    expect(refusal(['--mix', 'subscribing=1'])).toContain('the "subscribing" client is not simulated yet');
+    expect(parseMix('legacy=1,subscribing=1,service-worker=2')).toEqual({ legacy: 0.25, subscribing: 0.25, 'service-worker': 0.5 });
     expect(refusal(['--mix', 'tablet=1'])).toContain('unknown client type "tablet"');
     expect(refusal(['--mix', 'legacy=0'])).toContain('at least one client type a share above 0');
   });

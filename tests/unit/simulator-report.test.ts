@@ -77,6 +77,7 @@ function input(overrides: Partial<ReportInput> = {}): ReportInput {
     dirty: false,
     node: 'v20',
     wallSeconds: 400,
+    flaps: { flapEvents: 0, announcementDelays: { clean: [], vanished: [] } },
     // 80 connected user-hours.
     connectedUserSeconds: 80 * 3600,
     connectionSeconds: { all: 100 * 3600, live: 96 * 3600 },
