@@ -2,7 +2,6 @@
  * The flags `npm run cost` and `npm run capacity` share, parsed once with one clear line on a mistake.
  */
 import { parseArgs } from 'node:util';
-import type { Engine } from './model';
 import type { Options } from './run';
 
 export class UsageError extends Error {}
@@ -50,7 +49,7 @@ export function parseCommon(argv: string[], extra: Record<string, { type: 'strin
       profile: values.profile as string,
       ...(typeof values.measured === 'string' ? { measured: values.measured } : {}),
       region: values.region as string,
-      engine: engine as Engine,
+      engine,
       assume: values.assume as string[],
     },
     json: values.json === true,

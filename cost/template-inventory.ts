@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { loadTemplate, type CfnTemplate, type CfnValue } from '../local/template/cfn-yaml';
 import { readFunctions } from '../local/template/functions';
+import { resolvedString } from '../local/template/intrinsics';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 
@@ -78,7 +79,10 @@ export function readInventory(templatePath = path.join(REPO_ROOT, 'template.yaml
     dashboards,
     statusShardCount: Number(parameterDefault(template, 'StatusShardCount') ?? 16),
     logRetentionDays: Number(parameterDefault(template, 'LogRetentionDays') ?? 30),
-    sweepScheduleExpression: String(parameterDefault(template, 'SweepScheduleExpression') ?? 'rate(1 minute)'),
+    sweepScheduleExpression: resolvedString(
+      parameterDefault(template, 'SweepScheduleExpression') ?? 'rate(1 minute)',
+      'SweepScheduleExpression Default',
+    ),
   };
 }
 

@@ -99,7 +99,7 @@ export async function verifySignature(
   const signer = new SignatureV4({
     credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: token },
     region: region!,
-    service: service!,
+    service,
     sha256: NodeSha256,
     uriEscapePath: true,
     applyChecksum: false,

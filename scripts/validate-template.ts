@@ -105,7 +105,7 @@ export function createValidator(schema: object): TemplateValidator {
     if (doc.Globals !== undefined && globals && !globals(doc.Globals)) errors.push(...format(globals.errors, 'Globals'));
     for (const [logicalId, resource] of Object.entries(doc.Resources ?? {})) {
       const type = typeof resource?.Type === 'string' ? resource.Type : '';
-      const definition = type.startsWith('AWS::Serverless::') ? definitionFor(schema as JsonSchema, type) : undefined;
+      const definition = type.startsWith('AWS::Serverless::') ? definitionFor(schema, type) : undefined;
       if (type.startsWith('AWS::Serverless::') && !definition) {
         errors.push(`Resources.${logicalId}.Type: unknown SAM resource type "${type}"`);
         continue;

@@ -11,22 +11,43 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
+/**
+ * workerData with its shape checked, so a wrong one is a clear 'error' message rather than a PGlite failure further on.
+ *
+ * @param {unknown} data
+ * @returns {{ sql: string, dataDir?: string, maxConnections: number }}
+ */
+function optionsOf(data) {
+  const { sql, dataDir, maxConnections } = /** @type {Record<string, unknown>} */ (data ?? {});
+  if (typeof sql !== 'string' || typeof maxConnections !== 'number' || !(dataDir === undefined || typeof dataDir === 'string')) {
+    throw new TypeError('pglite-worker: workerData must be { sql: string, dataDir?: string, maxConnections: number }');
+  }
+  return { sql, dataDir, maxConnections };
+}
+
+/** @type {PGlite | undefined} */
 let db;
+/** @type {PGLiteSocketServer | undefined} */
 let server;
 try {
-  db = await PGlite.create(workerData.dataDir ? { dataDir: workerData.dataDir } : {});
-  await db.exec(workerData.sql);
-  server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: workerData.maxConnections });
+  const options = optionsOf(workerData);
+  db = await PGlite.create(options.dataDir ? { dataDir: options.dataDir } : {});
+  await db.exec(options.sql);
+  server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: options.maxConnections });
   await server.start();
   parentPort.postMessage({ type: 'ready', port: Number(server.getServerConn().split(':').pop()) });
 } catch (error) {
   parentPort.postMessage({ type: 'error', message: error instanceof Error ? error.stack || error.message : String(error) });
 }
 
-parentPort.on('message', async (message) => {
-  if (message?.type !== 'stop') return;
+async function stop() {
   await server?.stop().catch(() => undefined);
   await db?.close().catch(() => undefined);
   parentPort.postMessage({ type: 'stopped' });
   parentPort.close();
+}
+
+parentPort.on('message', (/** @type {{ type?: string } | undefined} */ message) => {
+  // The parent waits for the 'stopped' message, not for this listener.
+  if (message?.type === 'stop') void stop();
 });

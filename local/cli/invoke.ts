@@ -91,7 +91,7 @@ async function main(): Promise<number> {
 
   const result = process.stdout.write.bind(process.stdout);
   // The function's log lines (Powertools writes to stdout) go to stderr; stdout carries only the result.
-  process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+  process.stdout.write = process.stderr.write.bind(process.stderr);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   log(
     `Invoking ${logicalId} (${path.relative(REPO_ROOT, spec.entryFile)}) with ${path.relative(process.cwd(), eventFile)} on the local stack ${stack.name}`,

@@ -84,7 +84,9 @@ export function describeFrame(data: string, me: string): string {
       return `subscribed: ${String(frame.level)}`;
     case 'presence-snapshot': {
       const friends = Array.isArray(frame.presenceArr) ? frame.presenceArr.length : 0;
-      return `presence snapshot, part ${String(frame.part ?? 1)} of ${String(frame.parts ?? 1)}: ${friends} friend${friends === 1 ? '' : 's'}`;
+      const part = typeof frame.part === 'number' ? frame.part : 1;
+      const parts = typeof frame.parts === 'number' ? frame.parts : 1;
+      return `presence snapshot, part ${part} of ${parts}: ${friends} friend${friends === 1 ? '' : 's'}`;
     }
     default:
       // API Gateway's own answers ({"message": "Forbidden", ...}) and anything new: as they came.

@@ -19,7 +19,9 @@ function payloadOf(token: string): Record<string, unknown> {
 function asClaimString(value: unknown): string {
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) return `[${value.map(String).join(' ')}]`;
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  // Parsed JSON: the rest is null or an object.
+  return JSON.stringify(value);
 }
 
 export class CognitoAuthorizer {

@@ -92,7 +92,7 @@ export function lambdaInvokeHandlers(
       for (const branch of state.Branches ?? []) visit(branch.States);
     }
   };
-  visit(definition.States as Record<string, unknown>);
+  visit(definition.States);
   return handlers;
 }
 
@@ -132,7 +132,7 @@ export async function runLocally(
   const events: LocalEvent[] = [];
   const collecting = options.collectEvents
     ? (async () => {
-        for await (const event of execution.eventLogs) events.push(event as LocalEvent);
+        for await (const event of execution.eventLogs) events.push(event);
       })()
     : Promise.resolve();
   const [output] = await Promise.all([execution.result, collecting]);

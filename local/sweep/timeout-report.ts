@@ -8,6 +8,7 @@
  * while the run lasts it tells the WebSocket gateway why the sweep's DeleteConnection calls close
  * those users' sockets, so their $disconnect lines say so too.
  */
+import type { UserPresence } from '../../layers/core/model';
 import type { PresenceStore } from '../../layers/core/ports/presence-store';
 import { plural } from '../text';
 import type { DeleteExplainer } from '../websocket/gateway';
@@ -69,7 +70,7 @@ export class TimeoutReporter {
     const now = this.now();
     const shards = Array.from({ length: this.deps.statusShards }, (_, shard) => shard);
     const candidates = (await Promise.all(shards.map((shard) => store.staleCandidates(shard, now + LOOKAHEAD_MS, MAX_NAMED)))).flat();
-    const presence = candidates.length > 0 ? await store.snapshot(candidates) : new Map();
+    const presence = candidates.length > 0 ? await store.snapshot(candidates) : new Map<string, UserPresence>();
     const lastActiveAt = new Map(candidates.map((userId) => [userId, presence.get(userId)?.lastActiveAt ?? now - timeoutMs]));
     // Silence is measured when the sweep acts (a lookahead candidate was not stale yet at `now`).
     const silentMsOf = (userId: string): number | undefined => {
@@ -90,7 +91,7 @@ export class TimeoutReporter {
       for (const { shard, error } of totals.failedShards) this.deps.log(`[sweep] shard ${shard} failed: ${error}`);
       if (totals.timedOut === 0) return;
       // The stale users who are offline now are the ones this run timed out.
-      const after = candidates.length > 0 ? await store.snapshot(candidates) : new Map();
+      const after = candidates.length > 0 ? await store.snapshot(candidates) : new Map<string, UserPresence>();
       const timedOut = candidates
         .filter((userId) => after.get(userId)?.online === false)
         .map((userId) => ({ userId, silentMs: silentMsOf(userId)! }))

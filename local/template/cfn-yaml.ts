@@ -79,7 +79,7 @@ function buildTags(): Tags {
       tag,
       collection: 'map',
       identify: () => false,
-      resolve: (map) => ({ [key]: (map as YAMLMap).toJSON() }),
+      resolve: (map) => ({ [key]: (map as YAMLMap).toJSON() as Record<string, CfnValue> }),
     });
   }
   return tags;

@@ -41,7 +41,7 @@ export class TemplateResolver {
     if (fallback === undefined || fallback === null) {
       throw new Error(`template.yaml: parameter ${name} has no Default and no local value`);
     }
-    const text = String(fallback);
+    const text = resolvedString(fallback, `parameter ${name} Default`);
     return declared.Type === 'CommaDelimitedList' ? text.split(',').map((item) => item.trim()) : text;
   }
 
@@ -64,7 +64,7 @@ export class TemplateResolver {
 
   private sub(text: string, variables: Record<string, Resolved>): string {
     return text.replace(/\$\{([^}!][^}]*)\}/g, (_, expression: string) => {
-      if (expression in variables) return String(variables[expression]);
+      if (expression in variables) return resolvedString(variables[expression], `Fn::Sub variable ${expression}`);
       const dot = expression.indexOf('.');
       if (dot > 0 && !expression.startsWith('AWS::')) return this.getAtt(expression.slice(0, dot), expression.slice(dot + 1));
       const value = this.ref(expression);
@@ -82,9 +82,9 @@ export class TemplateResolver {
       const arg = value[key] as CfnValue;
       switch (key) {
         case 'Ref':
-          return this.ref(String(arg));
+          return this.ref(resolvedString(arg, 'Ref'));
         case 'Fn::GetAtt': {
-          const [name, attribute] = Array.isArray(arg) ? arg.map(String) : String(arg).split(/\.(.*)/);
+          const [name, attribute] = Array.isArray(arg) ? arg.map(String) : resolvedString(arg, 'Fn::GetAtt').split(/\.(.*)/);
           return this.getAtt(name ?? '', attribute ?? '');
         }
         case 'Fn::Sub': {
@@ -107,9 +107,13 @@ export class TemplateResolver {
 
   /** Resolves to a string, or throws naming what was expected. */
   string(value: CfnValue | undefined, what: string): string {
-    const resolved = this.resolve(value);
-    if (typeof resolved === 'number' || typeof resolved === 'boolean') return String(resolved);
-    if (typeof resolved !== 'string') throw new Error(`template.yaml: ${what} must resolve to a string`);
-    return resolved;
+    return resolvedString(this.resolve(value), what);
   }
+}
+
+/** A resolved scalar as text, or throws naming what was expected (a list or mapping is no string). */
+export function resolvedString(resolved: Resolved | undefined, what: string): string {
+  if (typeof resolved === 'number' || typeof resolved === 'boolean') return String(resolved);
+  if (typeof resolved !== 'string') throw new Error(`template.yaml: ${what} must resolve to a string`);
+  return resolved;
 }

@@ -5,7 +5,7 @@
  */
 import type { CfnTemplate, CfnValue } from './cfn-yaml';
 import type { FunctionSpec } from './functions';
-import type { Resolved, TemplateResolver } from './intrinsics';
+import { resolvedString, type Resolved, type TemplateResolver } from './intrinsics';
 
 export interface RestRoute {
   /** As declared, e.g. /presence/{userId}. */
@@ -40,7 +40,7 @@ function record(value: Resolved | undefined): Json {
 /** API Gateway header values in SAM are quoted literals: "'*'" -> "*". */
 function unquote(value: Resolved | undefined): string | undefined {
   if (value === undefined || value === null) return undefined;
-  return String(value).replace(/^'(.*)'$/, '$1');
+  return resolvedString(value, 'a header value').replace(/^'(.*)'$/, '$1');
 }
 
 function readCors(cors: Resolved | undefined): CorsSpec | undefined {
@@ -62,11 +62,13 @@ function responseHeaders(gatewayResponses: Json, name: string): Record<string, s
 
 function authHeaderFor(api: Json, eventAuth: Json, routeName: string): string | undefined {
   const auth = record(api.Auth);
-  const name = eventAuth.Authorizer ?? auth.DefaultAuthorizer;
-  if (name === undefined || name === null || name === 'NONE' || name === 'AWS_IAM') return undefined;
-  const authorizer = record(record(auth.Authorizers)[String(name)]);
+  const authorizerName = eventAuth.Authorizer ?? auth.DefaultAuthorizer;
+  if (authorizerName === undefined || authorizerName === null) return undefined;
+  const name = resolvedString(authorizerName, `${routeName} authorizer`);
+  if (name === 'NONE' || name === 'AWS_IAM') return undefined;
+  const authorizer = record(record(auth.Authorizers)[name]);
   if (!('UserPoolArn' in authorizer)) {
-    throw new Error(`template.yaml: ${routeName} uses authorizer ${String(name)}; the local runtime emulates Cognito user pool authorizers only`);
+    throw new Error(`template.yaml: ${routeName} uses authorizer ${name}; the local runtime emulates Cognito user pool authorizers only`);
   }
   const header = record(authorizer.Identity).Header;
   return typeof header === 'string' ? header : 'Authorization';
@@ -85,8 +87,8 @@ export function readRestApi(template: CfnTemplate, resolver: TemplateResolver, f
       const apiResource = typeof apiId === 'string' ? template.Resources[apiId] : undefined;
       api = record(resolver.resolve(apiResource?.Properties ?? template.Globals?.Api ?? {}));
       routes.push({
-        path: String(props.Path),
-        method: String(props.Method).toUpperCase(),
+        path: resolvedString(props.Path, `${logicalId}.Events.${eventName}.Path`),
+        method: resolvedString(props.Method, `${logicalId}.Events.${eventName}.Method`).toUpperCase(),
         function: functions.get(logicalId)!,
         authHeader: authHeaderFor(api, record(props.Auth), `${logicalId}.Events.${eventName}`),
       });

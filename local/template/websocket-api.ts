@@ -5,7 +5,7 @@
  */
 import type { CfnResource, CfnTemplate, CfnValue } from './cfn-yaml';
 import { functionForIntegrationUri, type FunctionSpec } from './functions';
-import type { TemplateResolver } from './intrinsics';
+import { resolvedString, type TemplateResolver } from './intrinsics';
 
 /**
  * What answers a route: a Lambda function (AWS_PROXY), or API Gateway itself (MOCK), which invokes
@@ -88,7 +88,7 @@ export function readWebSocketApi(template: CfnTemplate, resolver: TemplateResolv
   const apis = ofType(template, 'AWS::ApiGatewayV2::Api').filter(([, r]) => r.Properties?.ProtocolType === 'WEBSOCKET');
   if (apis.length !== 1) throw new Error(`template.yaml: expected one WEBSOCKET AWS::ApiGatewayV2::Api, found ${apis.length}`);
   const [[apiLogicalId, api]] = apis as [[string, CfnResource]];
-  const apiId = String(resolver.resolve({ Ref: apiLogicalId }));
+  const apiId = resolvedString(resolver.resolve({ Ref: apiLogicalId }), `Ref ${apiLogicalId}`);
 
   const routes = new Map<string, WebSocketRoute>();
   for (const [routeId, route] of ofType(template, 'AWS::ApiGatewayV2::Route')) {

@@ -73,10 +73,10 @@ beforeAll(async () => {
   // Count the friend-list reads per user on the handlers' own pool (the one-query-per-miss rule).
   const runtime = getRuntime();
   const query = runtime.pool.query.bind(runtime.pool);
-  runtime.pool.query = ((text: string, values?: unknown[]) => {
+  runtime.pool.query = (text: string, values?: unknown[]) => {
     if (text.includes('share_mode')) contextQueries.set(String(values?.[0]), (contextQueries.get(String(values?.[0])) ?? 0) + 1);
     return query(text, values);
-  }) as typeof runtime.pool.query;
+  };
 });
 
 afterAll(async () => {

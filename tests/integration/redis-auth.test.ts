@@ -258,10 +258,10 @@ describe('Redis credentials from Secrets Manager', () => {
     // Powertools writes errors to stderr: collect what this call writes there.
     let written = '';
     const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string | Uint8Array) => {
+    process.stderr.write = (chunk: string | Uint8Array) => {
       written += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
       return true;
-    }) as typeof process.stderr.write;
+    };
     const level = logger.getLevelName();
     logger.setLogLevel('ERROR');
     try {

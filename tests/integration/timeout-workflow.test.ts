@@ -21,7 +21,6 @@ import {
   substitute,
   SUBSTITUTION_NAMES,
   type LambdaHandler,
-  type LocalEvent,
 } from '../../local/sweep/local-execution';
 
 // asl-validator ships no type declarations.
@@ -377,7 +376,7 @@ describe('presence-timeout workflow (local execution, real handler)', () => {
 
     const { output, events } = await run(sweepHandler(), true);
 
-    const sizes = (events as LocalEvent[])
+    const sizes = events
       .filter((event) => event.state)
       .flatMap((event) => [JSON.stringify(event.state!.input ?? null).length, JSON.stringify(event.state!.output ?? null).length]);
     expect(sizes.length).toBeGreaterThan(20);

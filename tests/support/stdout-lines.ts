@@ -5,10 +5,10 @@
 export async function stdoutLines<T>(call: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[]; raw: string }> {
   const write = process.stdout.write.bind(process.stdout);
   let raw = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  process.stdout.write = (chunk: string | Uint8Array) => {
     raw += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
     return true;
-  }) as typeof process.stdout.write;
+  };
   try {
     const result = await call();
     // Pushes and metrics of the invocation are written before it resolves; nothing is buffered.

@@ -305,6 +305,10 @@ describe('tokens', () => {
     expect(tokenExpiresAt(jwt('alice', Date.parse('2026-12-01T13:00:00Z')))).toBe(Date.parse('2026-12-01T13:00:00Z'));
     expect(tokenExpiresAt('not-a-token')).toBeUndefined();
     expect(tokenExpiresAt('a.%%%.c')).toBeUndefined();
+    const withPayload = (json: string) => `a.${Buffer.from(json).toString('base64url')}.c`;
+    expect(tokenExpiresAt(withPayload('{"exp":"1790000000"}'))).toBeUndefined();
+    expect(tokenExpiresAt(withPayload('null'))).toBeUndefined();
+    expect(tokenExpiresAt(withPayload('{"exp":1790000000}'))).toBe(1790000000 * 1000);
   });
 
   it('goes in the Authorization query parameter by default, or in Sec-WebSocket-Protocol beside presence.v1', async () => {
@@ -994,7 +998,12 @@ describe('options', () => {
     expect(() => createPresenceClient({ ...base, webSocketUrl: 'https://x.example?Authorization=secret' })).toThrow(
       'createPresenceClient: webSocketUrl must be a ws: or wss:// URL, got https://x.example',
     );
-    expect(() => createPresenceClient({ ...base, heartbeatSeconds: -1 })).toThrow(/heartbeatSeconds must be a number from 0 to 540/);
+    expect(() => createPresenceClient({ ...base, heartbeatSeconds: -1 })).toThrow(
+      /heartbeatSeconds must be a number from 0 to 540, got -1$/,
+    );
+    expect(() => createPresenceClient({ ...base, heartbeatSeconds: '30' as unknown as number })).toThrow(
+      /heartbeatSeconds must be a number from 0 to 540, got string$/,
+    );
     expect(() => createPresenceClient({ ...base, WebSocket: undefined })).toThrow(
       /this runtime has no WebSocket; pass one as the WebSocket option/,
     );

@@ -47,7 +47,7 @@ describe('local identity provider', () => {
         jwksUri: idp.jwksUri,
         audience: tokenUse === 'id' ? CLIENT_ID : null,
         customJwtCheck: ({ payload }) => {
-          if (payload.token_use !== tokenUse) throw new Error(`expected token_use ${tokenUse}, got ${String(payload.token_use)}`);
+          if (payload.token_use !== tokenUse) throw new Error(`expected token_use ${tokenUse}, got ${JSON.stringify(payload.token_use)}`);
           if (tokenUse === 'access' && payload.client_id !== CLIENT_ID) throw new Error('unexpected client_id');
         },
       },

@@ -96,6 +96,26 @@ describe('MOCK integrations (API Gateway answers the route itself)', () => {
   });
 });
 
+describe('template values where a string belongs', () => {
+  const template: CfnTemplate = {
+    Parameters: { Names: { Type: 'CommaDelimitedList', Default: 'a,b' }, Odd: { Type: 'String', Default: { Nested: 'x' } } },
+    Resources: { Topic: { Type: 'AWS::SNS::Topic' } },
+  };
+  const resolver = new TemplateResolver(template);
+
+  it('reads numbers and booleans as their text', () => {
+    expect(resolver.resolve({ 'Fn::Sub': ['${A}-${B}', { A: 1, B: true }] })).toBe('1-true');
+  });
+
+  it.each([
+    ['a Fn::Sub variable that is a list', { 'Fn::Sub': ['x-${Names}', { Names: { Ref: 'Names' } }] }, 'Fn::Sub variable Names must resolve to a string'],
+    ['a Ref to a mapping', { Ref: { Nested: 'x' } }, 'Ref must resolve to a string'],
+    ['a parameter whose Default is a mapping', { Ref: 'Odd' }, 'parameter Odd Default must resolve to a string'],
+  ])('refuses %s rather than reading "[object Object]" or "a,b"', (_, value, message) => {
+    expect(() => resolver.resolve(value)).toThrow(`template.yaml: ${message}`);
+  });
+});
+
 describe('route selection', () => {
   const select = compileRouteSelection('$request.body.action');
   const routes = new Map([['heartbeat', 1], ['keepalive', 1], ['$default', 1], ['$connect', 1]]);

@@ -17,6 +17,11 @@ const resources = template.Resources;
 type J = Record<string, unknown>;
 const obj = (value: unknown): J => (value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as J) : {});
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
+/** A template scalar as text: a list or mapping fails the test instead of reading "[object Object]". */
+const scalar = (value: unknown): string => {
+  if (typeof value === 'object' && value !== null) throw new Error(`expected a scalar, got ${JSON.stringify(value)}`);
+  return String(value);
+};
 const props = (logicalId: string): J => obj(resources[logicalId]?.Properties);
 const ofType = (type: string): [string, CfnResource][] => Object.entries(resources).filter(([, r]) => r.Type === type);
 
@@ -128,7 +133,7 @@ function collectReferences(value: unknown, where: string, out: Reference[] = [])
   }
   if (keys.length === 1 && keys[0] === 'Fn::GetAtt') {
     const target = record['Fn::GetAtt'];
-    const [name, attribute] = Array.isArray(target) ? target : String(target).split(/\.(.*)/s);
+    const [name, attribute] = Array.isArray(target) ? target : scalar(target).split(/\.(.*)/s);
     out.push({ where, kind: 'GetAtt', name: String(name), attribute: attribute === undefined ? undefined : String(attribute) });
     return out;
   }
@@ -217,7 +222,7 @@ describe('template.yaml', () => {
       const broken = JSON.parse(JSON.stringify(template)) as CfnTemplate;
       const authorizer = obj(obj(obj(props('RestApi').Auth).Authorizers).CognitoAuthorizer);
       const restApi = broken.Resources.RestApi?.Properties as J;
-      (obj(obj(restApi.Auth).Authorizers) as J).CognitoAuthorizer = { ...authorizer, Identity: { Heder: 'Authorization' } };
+      obj(obj(restApi.Auth).Authorizers).CognitoAuthorizer = { ...authorizer, Identity: { Heder: 'Authorization' } };
       expect(validate(broken).valid).toBe(false);
     });
   });
@@ -324,7 +329,7 @@ describe('template.yaml', () => {
       const values = p.Type === 'CommaDelimitedList' ? String(value).split(',') : [value];
       return values.every((item) => {
         if (p.AllowedValues !== undefined && !list(p.AllowedValues).map(String).includes(String(item))) return false;
-        if (p.AllowedPattern !== undefined && !new RegExp(String(p.AllowedPattern)).test(String(item))) return false;
+        if (p.AllowedPattern !== undefined && !new RegExp(scalar(p.AllowedPattern)).test(String(item))) return false;
         if (p.MinLength !== undefined && String(item).length < Number(p.MinLength)) return false;
         if (p.MaxLength !== undefined && String(item).length > Number(p.MaxLength)) return false;
         if (p.Type === 'Number' && !/^-?\d+(\.\d+)?$/.test(String(item))) return false;
@@ -341,13 +346,13 @@ describe('template.yaml', () => {
       } else if (p.Type === 'Number') {
         expect(`${name}: ${(p.MinValue !== undefined && p.MaxValue !== undefined) || p.AllowedValues !== undefined}`).toBe(`${name}: true`);
       } else {
-        expect(String(p.Type)).toMatch(/^List<AWS::EC2::[\w:]+>$/); // validated by CloudFormation against the account
+        expect(scalar(p.Type)).toMatch(/^List<AWS::EC2::[\w:]+>$/); // validated by CloudFormation against the account
       }
       if (p.AllowedPattern !== undefined) {
-        expect(String(p.AllowedPattern)).toMatch(/^\^.*\$$/);
+        expect(scalar(p.AllowedPattern)).toMatch(/^\^.*\$$/);
         expect(typeof p.ConstraintDescription).toBe('string');
       }
-      if (p.Default !== undefined) expect(`${name} default ${String(p.Default)}: ${accepts(name, p.Default as string)}`).toBe(`${name} default ${String(p.Default)}: true`);
+      if (p.Default !== undefined) expect(`${name} default ${scalar(p.Default)}: ${accepts(name, p.Default as string)}`).toBe(`${name} default ${scalar(p.Default)}: true`);
     });
 
     it.each([
@@ -402,7 +407,7 @@ describe('template.yaml', () => {
     };
     const defaults = (): Parameters =>
       Object.fromEntries(
-        Object.entries(template.Parameters ?? {}).map(([name, p]) => [name, p.Type === 'CommaDelimitedList' ? String(p.Default ?? '').split(',') : String(p.Default ?? '')]),
+        Object.entries(template.Parameters ?? {}).map(([name, p]) => [name, p.Type === 'CommaDelimitedList' ? scalar(p.Default ?? '').split(',') : scalar(p.Default ?? '')]),
       );
     /** The rules a stack with these parameter values breaks (CloudFormation refuses the change set). */
     const broken = (values: Parameters): string[] => {
@@ -472,7 +477,7 @@ describe('template.yaml', () => {
           const value = properties[key] ?? (key === 'CodeUri' && resource.Type === 'AWS::Serverless::Function' ? globalCodeUri : undefined);
           if (value === undefined) continue;
           expect(typeof value).toBe('string');
-          expect(`${id}.${key} ${String(value)}: ${existsSync(join(ROOT, String(value)))}`).toBe(`${id}.${key} ${String(value)}: true`);
+          expect(`${id}.${key} ${scalar(value)}: ${existsSync(join(ROOT, scalar(value)))}`).toBe(`${id}.${key} ${scalar(value)}: true`);
         }
       }
     });
@@ -723,7 +728,7 @@ describe('template.yaml', () => {
       expect(templateText).not.toMatch(/(password|passwd|pwd)=[^\s&;$]/i); // connection-string style
       expect(secretKeysWithLiterals(template)).toEqual([]);
       for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
-        if (/(password|secret|token|apikey)$/i.test(name)) expect(`${name} default: ${String(parameter.Default)}`).toBe(`${name} default: undefined`);
+        if (/(password|secret|token|apikey)$/i.test(name)) expect(`${name} default: ${scalar(parameter.Default)}`).toBe(`${name} default: undefined`);
       }
       const environments = [obj(template.Globals?.Function), ...functionIds.map(props)].map((p) => obj(obj(p.Environment).Variables));
       for (const variables of environments) {

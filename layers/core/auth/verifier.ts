@@ -118,7 +118,7 @@ export function createTokenVerifier(config: JwtConfig): TokenVerifier {
       clientId: config.clientIds,
       // Claim errors carry the (signature-checked) payload, so a refusal can say what was wrong with it.
       includeRawJwtInErrors: true,
-    }) as unknown as RawVerifier;
+    });
   } else {
     const jwksCache = jwksCacheFor(config.jwksUri);
     raw = JwtVerifier.create(
@@ -130,13 +130,14 @@ export function createTokenVerifier(config: JwtConfig): TokenVerifier {
         includeRawJwtInErrors: true,
         customJwtCheck: ({ payload }) => {
           checkTokenUse(payload, config.tokenUse);
-          if (config.tokenUse === 'access' && !config.clientIds.includes(String(payload.client_id))) {
+          const clientId = payload.client_id;
+          if (config.tokenUse === 'access' && (typeof clientId !== 'string' || !config.clientIds.includes(clientId))) {
             throw new WrongClientError('client_id not allowed');
           }
         },
       },
       jwksCache ? { jwksCache } : undefined,
-    ) as unknown as RawVerifier;
+    );
   }
   return {
     async verify(token: string): Promise<string> {

@@ -32,7 +32,7 @@ interface PgLikeError {
 }
 
 function fields(error: unknown): PgLikeError {
-  return typeof error === 'object' && error !== null ? (error as PgLikeError) : {};
+  return typeof error === 'object' && error !== null ? error : {};
 }
 
 export function isPostgresOutage(error: unknown): boolean {

@@ -54,7 +54,7 @@ export function websocketErrors(frames: ErrorFrames): middy.MiddlewareObj<WebSoc
 /** REST routes: typed errors become their status with a short message (503 with Retry-After); anything else a bare 500. */
 export function restErrors(retryAfterSeconds: number): middy.MiddlewareObj<unknown, APIGatewayProxyResult> {
   return {
-    onError: async (request) => {
+    onError: (request) => {
       const error = normalize(request.error);
       const { statusCode, message } = toPublicError(error);
       const response = jsonResponse(statusCode, { message });

@@ -406,7 +406,7 @@ export function createPresenceClient(options) {
         onSnapshotPart(link, frame);
         return;
       case 'error':
-        onError(link, String(frame.message ?? ''));
+        onError(link, typeof frame.message === 'string' ? frame.message : '');
         return;
       default:
       // API Gateway's own answers ({"message": "Forbidden", ...}) and frames of a newer server: nothing to do.
@@ -464,10 +464,13 @@ export function createPresenceClient(options) {
     if (link.parts.received.size < link.parts.parts) return;
     const ordered = [...link.parts.received.entries()].sort(([a], [b]) => a - b).map(([, value]) => value);
     link.parts = undefined;
+    /** @type {Record<string, unknown>} */
+    const userInfoMap = {};
+    for (const value of ordered) Object.assign(userInfoMap, value.userInfoMap);
     const snapshot = asSnapshot({
       userPresence: ordered[0]?.userPresence,
-      presenceArr: ordered.flatMap((value) => (Array.isArray(value.presenceArr) ? value.presenceArr : [])),
-      userInfoMap: Object.assign({}, ...ordered.map((value) => value.userInfoMap ?? {})),
+      presenceArr: ordered.flatMap((value) => (Array.isArray(value.presenceArr) ? /** @type {unknown[]} */ (value.presenceArr) : [])),
+      userInfoMap,
     });
     if (!snapshot) {
       emit('error', { kind: 'snapshot', message: 'a presence-snapshot frame was not a snapshot' });

@@ -4,9 +4,11 @@
  * (Node), unless the application passes its own.
  */
 
+/** @typedef {(type: 'online' | 'offline', listener: () => void) => void} Listen */
+
 /** @returns {import('../index.js').NetworkStatus} */
 export function hostNetwork() {
-  const scope = /** @type {{ navigator?: { onLine?: unknown }, addEventListener?: Function, removeEventListener?: Function }} */ (
+  const scope = /** @type {{ navigator?: { onLine?: unknown }, addEventListener?: Listen, removeEventListener?: Listen }} */ (
     /** @type {unknown} */ (globalThis)
   );
   return {

@@ -44,8 +44,9 @@ function number(name, value, fallback, bounds = {}) {
   if (value === undefined) return fallback;
   const { min = 0, max = Number.MAX_SAFE_INTEGER, integer = false } = bounds;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    const got = typeof value === 'number' ? value : value === null ? 'null' : typeof value;
     throw new TypeError(
-      `createPresenceClient: ${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got ${String(value)}`,
+      `createPresenceClient: ${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got ${got}`,
     );
   }
   return value;
@@ -79,7 +80,9 @@ export function settingsOf(options) {
   if (typeof options !== 'object' || options === null) throw new TypeError('createPresenceClient: pass an options object');
   if (typeof options.getToken !== 'function')
     throw new TypeError('createPresenceClient: getToken must be a function returning the token (or a promise of it)');
-  const WebSocketClass = options.WebSocket ?? /** @type {any} */ (globalThis).WebSocket;
+  const WebSocketClass =
+    options.WebSocket ??
+    /** @type {{ WebSocket?: import('../index.js').WebSocketConstructor }} */ (/** @type {unknown} */ (globalThis)).WebSocket;
   if (typeof WebSocketClass !== 'function') {
     throw new TypeError(
       'createPresenceClient: this runtime has no WebSocket; pass one as the WebSocket option (in Node 20: the ws package)',

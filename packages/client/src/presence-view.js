@@ -16,6 +16,12 @@
 const isObject = (value) => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
+ * @param {unknown} entry
+ * @returns {entry is PresenceEntry}
+ */
+const isEntry = (entry) => isObject(entry) && typeof entry.userId === 'string';
+
+/**
  * Checks what the server sent is a snapshot before anything is replaced with it.
  *
  * @param {unknown} body
@@ -23,11 +29,13 @@ const isObject = (value) => typeof value === 'object' && value !== null && !Arra
  */
 export function asSnapshot(body) {
   if (!isObject(body) || !Array.isArray(body.presenceArr)) return undefined;
-  if (!body.presenceArr.every((entry) => isObject(entry) && typeof entry.userId === 'string')) return undefined;
+  /** @type {unknown[]} */
+  const entries = body.presenceArr;
+  if (!entries.every(isEntry)) return undefined;
   if (body.userPresence !== undefined && body.userPresence !== null && !isObject(body.userPresence)) return undefined;
   return /** @type {PresenceSnapshot} */ ({
     userPresence: body.userPresence ?? null,
-    presenceArr: body.presenceArr,
+    presenceArr: entries,
     userInfoMap: isObject(body.userInfoMap) ? body.userInfoMap : {},
   });
 }

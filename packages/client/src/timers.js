@@ -49,6 +49,6 @@ export class Timers {
 export const hostTimers = {
   /** @param {() => void} callback @param {number} ms */
   setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
-  /** @param {any} handle */
-  clearTimeout: (handle) => globalThis.clearTimeout(handle),
+  /** @param {unknown} handle what setTimeout above returned */
+  clearTimeout: (handle) => globalThis.clearTimeout(/** @type {ReturnType<typeof globalThis.setTimeout>} */ (handle)),
 };

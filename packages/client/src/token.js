@@ -16,8 +16,9 @@ export function tokenExpiresAt(token) {
   if (!payload) return undefined;
   try {
     const base64 = payload.replace(/-/g, '+').replace(/_/g, '/');
-    const claims = JSON.parse(atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, '=')));
-    return typeof claims?.exp === 'number' ? claims.exp * 1000 : undefined;
+    const claims = /** @type {unknown} */ (JSON.parse(atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, '='))));
+    const exp = typeof claims === 'object' && claims !== null && 'exp' in claims ? claims.exp : undefined;
+    return typeof exp === 'number' ? exp * 1000 : undefined;
   } catch {
     return undefined;
   }

@@ -25,7 +25,8 @@ export class TestClient {
   readonly closed: Promise<{ code: number; reason: string }>;
 
   private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data) => {
+    // ws's default binaryType ('nodebuffer') delivers every message as one Buffer.
+    socket.on('message', (data: Buffer) => {
       let frame: Frame;
       try {
         frame = JSON.parse(data.toString()) as Frame;
