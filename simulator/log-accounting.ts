@@ -76,7 +76,7 @@ export class LogAccounting {
       this.totals.byLevel[level] = (this.totals.byLevel[level] ?? 0) + 1;
       if (level !== 'INFO' && level !== 'DEBUG' && level !== 'TRACE' && this.problems.length < KEPT_PROBLEMS) {
         const error = record.error ?? record.reason;
-        this.problems.push({ level, functionName: name, message: String(record.message ?? ''), ...(error === undefined ? {} : { error: typeof error === 'string' ? error : JSON.stringify(error) }) });
+        this.problems.push({ level, functionName: name, message: typeof record.message === 'string' ? record.message : '', ...(error === undefined ? {} : { error: typeof error === 'string' ? error : JSON.stringify(error) }) });
       }
     }
   }

@@ -197,7 +197,7 @@ export function parseMix(spec: string): Partial<Record<ClientKind, number>> {
 function parseFlags(argv: string[]): { raw: Raw; positionals: string[] } {
   try {
     const parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
-    return { raw: parsed.values as Raw, positionals: parsed.positionals };
+    return { raw: parsed.values, positionals: parsed.positionals };
   } catch (error) {
     throw new ParameterError(`${(error as Error).message}; see npm run simulate -- --help.`);
   }

@@ -160,11 +160,11 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
   const logs = new LogAccounting();
   const stdoutTail = new Tail();
   const stderrTail = new Tail();
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     logs.push(chunk);
     stdoutTail.push(chunk);
   });
-  child.stderr!.on('data', (chunk: Buffer) => stderrTail.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => stderrTail.push(chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const outputTail = () => [stderrTail.text(), stdoutTail.text()].filter(Boolean).join('\n');
   const cleanup = () => {

@@ -15,6 +15,9 @@ import { Tally, type FlapDetector } from './tally';
 import type { TokenMinter } from './tokens';
 
 const HANDSHAKE_TIMEOUT_MS = 15_000;
+
+/** A frame's field as text ("" when absent or not a string). */
+const textOf = (value: unknown): string => (typeof value === 'string' ? value : '');
 const REST_TIMEOUT_MS = 15_000;
 
 /** What every user shares: the clock, the stack's URLs, tokens and the counters. */
@@ -117,7 +120,7 @@ export class SimulatedConnection {
     this.socket.on('error', () => {
       this.refusedWith ??= 'error';
     });
-    this.socket.on('message', (data) => this.received(data.toString()));
+    this.socket.on('message', (data: Buffer) => this.received(data.toString('utf8')));
     this.socket.on('close', (code) => this.closed(code));
   }
 
@@ -201,12 +204,12 @@ export class SimulatedConnection {
     }
     const own = this.device.user.spec.userId;
     if (type === 'update-presence') {
-      if (frame.userId === own) this.echoed(String(frame.url ?? ''), String(frame.title ?? ''));
+      if (frame.userId === own) this.echoed(textOf(frame.url), textOf(frame.title));
       else tally.friendUpdates += 1;
     } else if (type === 'presence-timeout' && typeof frame.userId === 'string') {
       this.context.flaps.timeoutReceived(frame.userId, this.context.clock.now(), this.context.isOnline(frame.userId));
     } else if (type === 'error') {
-      Tally.bump(tally.errorFrames, String(frame.message ?? ''));
+      Tally.bump(tally.errorFrames, textOf(frame.message));
     }
   }
 
