@@ -5,10 +5,10 @@
  * infrastructure, which it replaces with local stand-ins and lists as differences.
  */
 import { join } from 'node:path';
-import { loadTemplate, type CfnValue } from '../local/template/cfn-yaml';
-import { INFRASTRUCTURE_VARIABLES } from '../local/template/environment';
-import { readFunctions } from '../local/template/functions';
-import { TemplateResolver } from '../local/template/intrinsics';
+import { loadTemplate, type CfnValue } from '../template/cfn-yaml';
+import { INFRASTRUCTURE_VARIABLES } from '../template/environment';
+import { readFunctions } from '../template/functions';
+import { TemplateResolver } from '../template/intrinsics';
 
 const TEMPLATE_PATH = join(__dirname, '..', 'template.yaml');
 

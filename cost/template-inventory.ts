@@ -4,9 +4,9 @@
  * dashboards, and the defaults of the parameters that size the sweep and the shards.
  */
 import path from 'node:path';
-import { loadTemplate, type CfnTemplate, type CfnValue } from '../local/template/cfn-yaml';
-import { readFunctions } from '../local/template/functions';
-import { resolvedString } from '../local/template/intrinsics';
+import { loadTemplate, type CfnTemplate, type CfnValue } from '../template/cfn-yaml';
+import { readFunctions } from '../template/functions';
+import { resolvedString } from '../template/intrinsics';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 

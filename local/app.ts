@@ -28,8 +28,8 @@ import { directReportStore } from './sweep/report-store';
 import { SweepScheduler, type SweepRunReporter } from './sweep/scheduler';
 import { TimeoutReporter } from './sweep/timeout-report';
 import { rateToMs } from './sweep/schedule';
-import { readStack, type LocalStackSpec } from './template';
-import { LOCAL_REGION } from './template/intrinsics';
+import { readStack, type LocalStackSpec } from '../template';
+import { LOCAL_REGION } from '../template/intrinsics';
 import { WebSocketGateway } from './websocket/gateway';
 
 export interface LocalAppOptions {

@@ -5,9 +5,9 @@
  * process.env once at module load, so this is applied before any handler is loaded.
  */
 import { localCredentialEnvironment } from './aws-credentials';
-import type { TemplateEnvironment } from './template/environment';
-import { INFRASTRUCTURE_VARIABLES } from './template/environment';
-import { LOCAL_REGION } from './template/intrinsics';
+import type { TemplateEnvironment } from '../template/environment';
+import { INFRASTRUCTURE_VARIABLES } from '../template/environment';
+import { LOCAL_REGION } from '../template/intrinsics';
 
 export interface LocalEnvironmentInput {
   template: TemplateEnvironment;

@@ -1,6 +1,6 @@
 /** Defaults shared by `npm start` (local/main.ts) and the local commands (local/cli/). */
 import path from 'node:path';
-import { REPO_ROOT } from './template';
+import { REPO_ROOT } from '../template';
 
 /** The app client id local tokens carry (`aud`) and the local stack accepts (JWT_CLIENT_IDS). */
 export const LOCAL_CLIENT_ID = 'presence-local-client';

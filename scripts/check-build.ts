@@ -20,7 +20,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { bundledPackages, exportsName, loadInFreshProcess, requiredPackages, type SourceMap } from './bundle-inspection';
-import { loadTemplate, type CfnTemplate, type CfnValue } from '../local/template/cfn-yaml';
+import { loadTemplate, type CfnTemplate, type CfnValue } from '../template/cfn-yaml';
 
 export const REPO_ROOT = resolve(__dirname, '..');
 

@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv-draft-04';
-import { loadTemplate, type CfnTemplate } from '../local/template/cfn-yaml';
+import { loadTemplate, type CfnTemplate } from '../template/cfn-yaml';
 
 export const REPO_ROOT = resolve(__dirname, '..');
 export const DEFAULT_TEMPLATE_PATH = resolve(REPO_ROOT, 'template.yaml');

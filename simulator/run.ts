@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import type { MeterSnapshot } from '../local/meter';
-import { REPO_ROOT } from '../local/template';
+import { REPO_ROOT } from '../template';
 import { clientModelFor } from './clients';
 import { SimulatedClock, LagRecorder } from './clock';
 import { createRunDatabase, describeDatabase, seedDatabase, type RunDatabase } from './database';

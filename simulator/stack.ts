@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { MeterSnapshot } from '../local/meter';
 import type { StackRecord } from '../local/stacks';
-import { REPO_ROOT } from '../local/template';
+import { REPO_ROOT } from '../template';
 import { LogAccounting } from './log-accounting';
 
 const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');

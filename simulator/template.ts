@@ -1,7 +1,7 @@
 /** What the simulator reads from template.yaml: the functions the scheduled state machines run (a fixed cost). */
 import path from 'node:path';
-import { REPO_ROOT } from '../local/template';
-import { loadTemplate } from '../local/template/cfn-yaml';
+import { REPO_ROOT } from '../template';
+import { loadTemplate } from '../template/cfn-yaml';
 
 /** Logical ids of the functions a state machine of the template names (the sweep's task). */
 export function stateMachineFunctions(templatePath = path.join(REPO_ROOT, 'template.yaml')): string[] {

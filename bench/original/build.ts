@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, resolve } from 'node:path';
 import { build, type Plugin } from 'esbuild';
-import { loadTemplate } from '../../local/template/cfn-yaml';
+import { loadTemplate } from '../../template/cfn-yaml';
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
 

@@ -6,7 +6,7 @@
  * session token) and the same Redis, PostgreSQL database and sink.
  */
 import { join } from 'node:path';
-import { loadTemplate } from '../../local/template/cfn-yaml';
+import { loadTemplate } from '../../template/cfn-yaml';
 import { templateFunction } from '../lambda-template';
 import { OUR_NODE_MODULES, originalLayer } from './build';
 import type { PathName, Side } from './protocol';

@@ -11,7 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { REPO_ROOT } from '../template';
+import { REPO_ROOT } from '../../template';
 import { demoSeedSql } from './demo-data';
 import { describeUrl } from './ports';
 

@@ -8,7 +8,7 @@ import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { Context } from 'aws-lambda';
 import { performance } from 'node:perf_hooks';
 import type { LambdaRecorder } from '../meter/recorders';
-import type { FunctionSpec } from '../template';
+import type { FunctionSpec } from '../../template';
 import { lambdaContext } from './context';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;

@@ -4,8 +4,8 @@
  * so a change there shows in the meter without a second list.
  */
 import path from 'node:path';
-import { loadTemplate, type CfnValue } from '../template/cfn-yaml';
-import { REPO_ROOT } from '../template';
+import { loadTemplate, type CfnValue } from '../../template/cfn-yaml';
+import { REPO_ROOT } from '../../template';
 import type { MeteredFunction } from './meter';
 
 export interface TemplateFacts {

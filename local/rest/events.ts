@@ -1,7 +1,7 @@
 /** API Gateway REST (Lambda proxy, payload format 1.0) events for the local REST gateway. */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { LOCAL_ACCOUNT_ID } from '../template/intrinsics';
+import { LOCAL_ACCOUNT_ID } from '../../template/intrinsics';
 import { requestTime } from '../websocket/events';
 
 export interface RestEventInput {

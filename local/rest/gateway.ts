@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { httpStatus } from '../http-status';
 import type { FunctionInvoker } from '../lambda/invoker';
 import type { RestRecorder } from '../meter/recorders';
-import type { RestApiSpec, RestRoute } from '../template';
+import type { RestApiSpec, RestRoute } from '../../template';
 import type { CognitoAuthorizer } from './cognito-authorizer';
 import { restEvent } from './events';
 import { compilePath, type PathMatcher } from './path-match';

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { FunctionInvoker } from '../lambda/invoker';
 import type { ExecutionRecorder } from '../meter/recorders';
-import type { FunctionSpec, StateMachineSpec } from '../template';
+import type { FunctionSpec, StateMachineSpec } from '../../template';
 import { lambdaInvokeHandlers, type LambdaHandler } from './local-execution';
 import type { SweepTotals } from './timeout-report';
 

@@ -5,7 +5,7 @@
  * $connect, and disconnectStatusCode/disconnectReason on $disconnect.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../template/intrinsics';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../template/intrinsics';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 

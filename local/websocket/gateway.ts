@@ -16,7 +16,7 @@ import { httpStatus } from '../http-status';
 import type { FunctionInvoker } from '../lambda/invoker';
 import type { ConnectionRegistry } from '../management-api';
 import type { WebSocketRecorder } from '../meter/recorders';
-import type { WebSocketApiSpec, WebSocketRoute } from '../template';
+import type { WebSocketApiSpec, WebSocketRoute } from '../../template';
 import { authorizerFailure, evaluateAuthorizerResult, type AuthorizerOutcome } from './authorizer-policy';
 import {
   authorizerEvent,

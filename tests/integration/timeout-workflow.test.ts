@@ -9,7 +9,7 @@ import Redis from 'ioredis';
 import type { Pool } from 'pg';
 import { join } from 'node:path';
 import { KeySpace } from '../../layers/core/keys';
-import { loadTemplate } from '../../local/template/cfn-yaml';
+import { loadTemplate } from '../../template/cfn-yaml';
 import { befriendAll, createPool, resetTables, seedUsers } from '../support/db';
 import { redisUrl } from '../support/env';
 import { HandlerHarness } from '../support/handler-harness';

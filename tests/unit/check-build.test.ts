@@ -16,7 +16,7 @@ import {
   requiredPackages,
 } from '../../scripts/bundle-inspection';
 import { checkBuild, firstUsePackages, formatReport, FUNCTION_PACKAGES, handlerCandidates, REPO_ROOT } from '../../scripts/check-build';
-import { loadTemplate } from '../../local/template/cfn-yaml';
+import { loadTemplate } from '../../template/cfn-yaml';
 
 let root: string;
 

@@ -1,7 +1,9 @@
 /**
- * The top-level folders depend on each other in one direction only: handlers on layers, the local
- * runtime on handlers and layers, scripts and the bench on those, tests on anything. A cycle (say
- * local/ importing scripts/ while scripts/ imports local/) means neither can be read or moved alone.
+ * The top-level folders depend on each other in one direction only (docs/ARCHITECTURE.md): handlers on
+ * layers; template/ (reading template.yaml) on nothing of ours; the local runtime on handlers, layers
+ * and template; scripts and cost on template (and scripts on layers); the simulator and the bench on
+ * the local runtime; tests on anything. A cycle (say local/ importing scripts/ while scripts/ imports
+ * local/) means neither can be read or moved alone.
  * Imports are read with TypeScript's own pre-processor: static imports, re-exports, import() and
  * require() of a string literal.
  */
@@ -10,7 +12,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
 
 const ROOT = resolve(__dirname, '..', '..');
-const FOLDERS = ['bench', 'handlers', 'layers', 'local', 'scripts', 'tests'] as const;
+const FOLDERS = ['bench', 'cost', 'handlers', 'layers', 'local', 'scripts', 'simulator', 'template', 'tests'] as const;
 type Graph = Map<string, Set<string>>;
 
 function sourceFiles(dir: string): string[] {
@@ -80,14 +82,23 @@ describe('imports between top-level folders', () => {
   });
 
   it('keep the local runtime and the scripts out of tests and the bench', () => {
-    for (const folder of ['local', 'scripts', 'bench']) {
+    for (const folder of ['local', 'scripts', 'bench', 'cost', 'simulator']) {
       expect(describeEdges(folder).filter((line) => /imports [./]+(tests|bench)\//.test(line ?? ''))).toEqual([]);
     }
   });
 
+  it('let everyone read the template through template/, which imports nothing of ours', () => {
+    expect(describeEdges('template')).toEqual([]);
+    // Checks of the template and the build, and the cost model, need the template and the core, never the local runtime.
+    expect(describeEdges('scripts').filter((line) => !/imports [./]+(layers|template)\//.test(line ?? ''))).toEqual([]);
+    expect(describeEdges('cost').filter((line) => !/imports [./]+(layers|template)\//.test(line ?? ''))).toEqual([]);
+    expect(graph.get('scripts')?.has('template')).toBe(true);
+  });
+
   it('are read for real: the known edges are found', () => {
     expect(graph.get('local')?.has('handlers')).toBe(true);
-    expect(graph.get('scripts')?.has('local')).toBe(true);
+    expect(graph.get('local')?.has('template')).toBe(true);
+    expect(graph.get('simulator')?.has('local')).toBe(true);
     expect(graph.get('tests')?.has('layers')).toBe(true);
   });
 });

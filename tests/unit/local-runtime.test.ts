@@ -1,10 +1,10 @@
 /** The local runtime's pure parts: reading template.yaml, route selection, path matching, authorizer policies. */
 import { compilePath } from '../../local/rest/path-match';
 import { rateToMs } from '../../local/sweep/schedule';
-import { readStack } from '../../local/template';
-import type { CfnTemplate, CfnValue } from '../../local/template/cfn-yaml';
-import { TemplateResolver } from '../../local/template/intrinsics';
-import { readWebSocketApi, type WebSocketIntegration } from '../../local/template/websocket-api';
+import { readStack } from '../../template';
+import type { CfnTemplate, CfnValue } from '../../template/cfn-yaml';
+import { TemplateResolver } from '../../template/intrinsics';
+import { readWebSocketApi, type WebSocketIntegration } from '../../template/websocket-api';
 import { evaluateAuthorizerResult, authorizerFailure } from '../../local/websocket/authorizer-policy';
 import { compileRouteSelection, selectRoute } from '../../local/websocket/route-selection';
 

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { loadTemplate, type CfnResource, type CfnTemplate } from '../../local/template/cfn-yaml';
+import { loadTemplate, type CfnResource, type CfnTemplate } from '../../template/cfn-yaml';
 import { createValidator, findSchema, schemaPath } from '../../scripts/validate-template';
 import { Metric } from '../../layers/core/metrics';
 

@@ -7,7 +7,7 @@ import { readRestApi, type RestApiSpec } from './rest-api';
 import { readStateMachines, type StateMachineSpec } from './state-machines';
 import { readWebSocketApi, type WebSocketApiSpec } from './websocket-api';
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const REPO_ROOT = path.resolve(__dirname, '..');
 
 /** Everything the local runtime takes from template.yaml. */
 export interface LocalStackSpec {
