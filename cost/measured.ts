@@ -56,7 +56,10 @@ export interface MeasuredRun {
     pushesReceived: Record<string, number>;
     friendsOnlineAvg: number;
     connectionsPerOnlineUser: number;
+    /** presence-timeout pushes friends received about a user who was back (or came back within the flap window). */
     flaps?: number;
+    /** Departures friends were wrongly told about: one per user and return. */
+    flapEvents?: number;
   };
   perConnectedUserHour: PerConnectedUserHour;
   perInvocation: Record<string, LambdaPerInvocation>;
@@ -192,6 +195,7 @@ export function parseMeasured(document: unknown, file: string): MeasuredRun {
   const speed = read.number(simulator.speed, 'simulator.speed');
   const elapsed = read.optionalNumber(meter.elapsedSeconds, 'meter.elapsedSeconds');
   const flaps = read.optionalNumber(summary.flaps, 'summary.flaps');
+  const flapEvents = read.optionalNumber(summary.flapEvents, 'summary.flapEvents');
   return {
     file,
     measuredAt: read.string(root.measuredAt, 'measuredAt'),
@@ -210,6 +214,7 @@ export function parseMeasured(document: unknown, file: string): MeasuredRun {
       ] as const),
       pushesReceived,
       ...(flaps === undefined ? {} : { flaps }),
+      ...(flapEvents === undefined ? {} : { flapEvents }),
     },
     perConnectedUserHour: {
       apiGateway: read.numbers(per.apiGateway, 'perConnectedUserHour.apiGateway', [

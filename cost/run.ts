@@ -69,9 +69,11 @@ function ref(measured: MeasuredRun): MeasuredRef {
   return { file: displayPath(measured.file), date: measured.measuredAt, commit: measured.commit, dirty: measured.dirty };
 }
 
+/** Flaps per user-month: times a user's friends were told they went offline when they had only reconnected. */
 function flaps(measured: MeasuredRun, profile: Profile): number | null {
-  if (measured.summary.flaps === undefined || measured.simulated.connectedUserHours <= 0) return null;
-  return (measured.summary.flaps / measured.simulated.connectedUserHours) * connectedHoursPerMonth(profile);
+  const events = measured.summary.flapEvents ?? measured.summary.flaps;
+  if (events === undefined || measured.simulated.connectedUserHours <= 0) return null;
+  return (events / measured.simulated.connectedUserHours) * connectedHoursPerMonth(profile);
 }
 
 interface Context {

@@ -14,7 +14,7 @@ import type { TimeoutSweeper } from './timeout-sweeper';
 
 /**
  * Every client and the whole core at once, for what is not a deployed function: the local runtime, the
- * benchmark, `npm run sweep`, tests. A handler composes only the parts it uses, from ./runtime/, so that
+ * benchmark, tests. A handler composes only the parts it uses, from ./runtime/, so that
  * its bundle loads nothing else.
  */
 export interface Runtime {
