@@ -111,7 +111,7 @@ connected user-hour. Times are simulated unless marked wall.
                           it comes on screen --snapshots times per 8 connected hours, at pages, status otherwise
   --subscribing-heartbeat S  the heartbeat subscribing clients negotiate, seconds (300)
   --keepalive S           service-worker clients: keep-alive interval, seconds (25)
-  --grace S               the stack's OFFLINE_GRACE_SECONDS (0)
+  --grace S               the stack's OFFLINE_GRACE_SECONDS (30, the template's default)
   --presence-timeout S    the stack's PRESENCE_TIMEOUT_SECONDS (150)
   --sweep-interval S      the sweep's schedule (60)
   --connection-cap S      API Gateway's maximum connection time (7200)
@@ -241,7 +241,7 @@ export function parseParams(argv: string[], env: NodeJS.ProcessEnv = process.env
     onScreenShare: numberOf(raw, 'on-screen', 0.1, (value) => value > 0 && value < 1, 'a share between 0 and 1 (exclusive)'),
     subscribingHeartbeatSeconds: numberOf(raw, 'subscribing-heartbeat', 300, (value) => whole(value) && value <= 540, 'a whole number of seconds from 1 to 540'),
     keepaliveSeconds: numberOf(raw, 'keepalive', 25, positive, 'a number of seconds > 0'),
-    graceSeconds: numberOf(raw, 'grace', 0, (value) => Number.isInteger(value) && value >= 0 && value <= 300, 'a whole number of seconds from 0 to 300'),
+    graceSeconds: numberOf(raw, 'grace', 30, (value) => Number.isInteger(value) && value >= 0 && value <= 300, 'a whole number of seconds from 0 to 300'),
     presenceTimeoutSeconds: numberOf(raw, 'presence-timeout', 150, whole, 'a whole number of seconds ≥ 1'),
     sweepIntervalSeconds: numberOf(raw, 'sweep-interval', 60, whole, 'a whole number of seconds ≥ 1'),
     connectionCapSeconds: numberOf(raw, 'connection-cap', 7200, (value) => whole(value) && value <= 7200, 'a whole number of seconds from 1 to 7200'),

@@ -264,6 +264,14 @@ export function longestAllowanceMs(presence: Pick<PresenceConfig, 'timeoutMs'>):
 }
 
 /**
+ * A reconnect within this many seconds of a user's last close sends friends nothing. Chosen by
+ * measurement (docs/COST.md, "Offline grace"): with the sweep's one-minute schedule on top, 30 s spares
+ * friends 96 % of the flaps PageNow's extension makes at API Gateway's 2-hour cap (it reconnects at its
+ * next one-minute alarm), and announces a real departure at most about 1.5 minutes late.
+ */
+export const DEFAULT_OFFLINE_GRACE_SECONDS = 30;
+
+/**
  * No offline grace outlasts the longest allowance: the sweep's backstop (users without a due time)
  * relies on every due time lying within it of the user's last activity.
  */
@@ -272,7 +280,7 @@ const MAX_OFFLINE_GRACE_SECONDS = 300;
 function loadPresence(env: Env): PresenceConfig {
   return {
     timeoutMs: int(env, 'PRESENCE_TIMEOUT_SECONDS', 150, 5, 86_400) * 1000,
-    offlineGraceMs: int(env, 'OFFLINE_GRACE_SECONDS', 0, 0, MAX_OFFLINE_GRACE_SECONDS) * 1000,
+    offlineGraceMs: int(env, 'OFFLINE_GRACE_SECONDS', DEFAULT_OFFLINE_GRACE_SECONDS, 0, MAX_OFFLINE_GRACE_SECONDS) * 1000,
     statusShards: int(env, 'STATUS_SHARDS', 16, 1, 1024),
     connectionMaxAgeMs: int(env, 'CONNECTION_MAX_AGE_SECONDS', 7200, 1, 7200) * 1000,
     lastSeenRetentionMs: int(env, 'LAST_SEEN_RETENTION_DAYS', 30, 1, 365) * 86_400_000,

@@ -83,7 +83,7 @@ export interface PresenceClientOptions {
   negotiateHeartbeat?: boolean;
   /** Send `keepalive` when nothing else was sent for this long (a Manifest V3 service worker: 25). Default 0 = never. */
   keepAliveSeconds?: number;
-  /** Use subscription levels and presence-snapshot frames (pages while visible, status while hidden). Default false; an older server is detected and falls back to GET /presence. */
+  /** Use subscription levels and presence-snapshot frames (pages while visible, status while hidden). Default true; an older server is detected and falls back to GET /presence. */
   levels?: boolean;
   /** Whether the friends list is on screen at start; default true. */
   visible?: boolean;

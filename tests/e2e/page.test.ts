@@ -4,7 +4,8 @@
  * /client/): demo sign-in, friends with avatars, online dots, current page and "active N min ago",
  * updated live over the WebSocket; "page hidden" explained by the sharing rule; errors shown inline
  * (never a dialog); a message log that wraps; and after the gateway drops every socket, the server
- * deletes the connection or Redis loses its data, a reconnect followed by a fresh GET /presence snapshot.
+ * deletes the connection or Redis loses its data, a reconnect followed by a fresh snapshot (the
+ * presence-snapshot frames answering the new connection's subscribe).
  * Screenshots go to .local/screenshots/ (git-ignored).
  * Skipped, with the reason printed, only when /usr/bin/chromium is absent.
  */
@@ -247,11 +248,14 @@ browserIt('shows errors inline, never in a dialog, and wraps long lines in the m
   expect(problems).toEqual([]);
 });
 
-browserIt('reconnects when the gateway or the server closes the socket, then refreshes the snapshot with GET /presence', async () => {
+browserIt('reconnects when the gateway or the server closes the socket, then refreshes the snapshot', async () => {
   const { page, problems } = await openPage();
+  // The client uses subscription levels: each connection's first subscribe is answered with a snapshot.
   const snapshots: string[] = [];
-  page.on('request', (request) => {
-    if (new URL(request.url()).pathname === '/presence') snapshots.push(request.url());
+  page.on('websocket', (socket) => {
+    socket.on('framereceived', ({ payload }) => {
+      if (String(payload).includes('"type":"presence-snapshot"')) snapshots.push(socket.url());
+    });
   });
   await signInAs(page, 'alice');
   const statuses = await recordStatuses(page);
@@ -265,7 +269,7 @@ browserIt('reconnects when the gateway or the server closes the socket, then ref
     const [dropped] = (await liveConnections()).filter((connection) => connection.userId === 'alice');
     const beforeDrop = snapshots.length;
     expect(app.dropConnections()).toBe(2);
-    await until(() => snapshots.length > beforeDrop, 'a GET /presence after the reconnect');
+    await until(() => snapshots.length > beforeDrop, 'a presence snapshot after the reconnect');
     await page.locator('#socket-status', { hasText: 'live' }).waitFor({ timeout: 10_000 });
     expect(await statuses()).toEqual(expect.arrayContaining(['disconnected (1001), reconnecting…', 'live']));
     expect((await liveConnections()).map((connection) => connection.connectionId)).not.toContain(dropped!.connectionId);
@@ -277,7 +281,7 @@ browserIt('reconnects when the gateway or the server closes the socket, then ref
     const [pageConnection] = (await liveConnections()).filter((connection) => connection.userId === 'alice');
     const before = snapshots.length;
     expect(await deleteConnection(app.urls.managementApi, pageConnection!.connectionId)).toBe('sent');
-    await until(() => snapshots.length > before, 'a GET /presence after the reconnect');
+    await until(() => snapshots.length > before, 'a presence snapshot after the reconnect');
     await page.locator('#socket-status', { hasText: 'live' }).waitFor({ timeout: 10_000 });
     expect(await statuses()).toEqual(expect.arrayContaining(['disconnected (1000), reconnecting…', 'live']));
     const reconnected = (await liveConnections()).filter((connection) => connection.userId === 'alice');
@@ -299,7 +303,7 @@ browserIt('reconnects when the gateway or the server closes the socket, then ref
     await expectText(page.locator('#session-error'), 'The server answered: Connection is not registered; reconnect');
     await page.locator('#socket-status', { hasText: 'live' }).waitFor({ timeout: 10_000 });
     await expectText(page.locator('#session-error.resolved'), 'reconnected and refreshed at');
-    await until(() => snapshots.length > beforeLoss, 'a GET /presence after the reconnect');
+    await until(() => snapshots.length > beforeLoss, 'a presence snapshot after the reconnect');
     await bobRow.locator('.dot:not(.online)').waitFor({ timeout: 10_000 });
     await expectText(bobRow, 'offline');
     expect(await page.locator('#log li', { hasText: '"type":"presence-timeout","userId":"bob"' }).count()).toBe(0);

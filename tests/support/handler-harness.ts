@@ -76,6 +76,8 @@ export class HandlerHarness {
       ...localCredentialEnvironment(),
       FRIEND_CACHE_TTL_SECONDS: '0',
       STATUS_SHARDS: '4',
+      // Friends are told at once when a last connection closes, unless a suite tests the offline grace.
+      OFFLINE_GRACE_SECONDS: '0',
       // The app client the sample REST events' tokens were issued to (their claims' aud), unless the suite chose its own.
       JWT_CLIENT_IDS: process.env.JWT_CLIENT_IDS ?? 'presence-local-client',
       ...env,

@@ -185,6 +185,8 @@ function harness(options: Partial<PresenceClientOptions> = {}) {
     fetch,
     network,
     random: seeded(42),
+    // Most tests here follow the GET /presence flow every server answers; the levels tests turn it on.
+    levels: false,
     ...options,
   });
   const states: ClientState[] = [];
@@ -898,15 +900,13 @@ describe('subscription levels (levels: true)', () => {
     ),
   });
 
-  it('resynchronises from presence-snapshot frames (none, then pages), without GET /presence', async () => {
+  it('resynchronises from the presence-snapshot frames answering its first subscribe (pages), without GET /presence', async () => {
     const h = harness({ levels: true });
     h.client.start();
     await settle();
     const socket = h.last();
     socket.open();
-    expect(socket.sent).toEqual(['{"action":"subscribe","level":"none"}']);
-    socket.receive({ type: 'subscribed', level: 'none' });
-    expect(socket.sent.at(-1)).toBe('{"action":"subscribe","level":"pages"}');
+    expect(socket.sent).toEqual(['{"action":"subscribe","level":"pages"}']);
     socket.receive({ type: 'subscribed', level: 'pages' });
     socket.receive(snapshotFrame(1, 2, [entry('bob', online('https://b.example/', '', 10))], entry('alice', online('', '', 5))));
     expect(h.client.state).toBe('connecting');
@@ -924,8 +924,7 @@ describe('subscription levels (levels: true)', () => {
     await settle();
     const socket = h.last();
     socket.open();
-    socket.receive({ type: 'subscribed', level: 'none' });
-    expect(socket.sent.at(-1)).toBe('{"action":"subscribe","level":"status"}');
+    expect(socket.sent).toEqual(['{"action":"subscribe","level":"status"}']);
     socket.receive({ type: 'subscribed', level: 'status' });
     socket.receive(snapshotFrame(1, 1, [entry('bob', online('https://b.example/old', '', 10))], entry('alice', online())));
     expect(h.client.state).toBe('open');
@@ -961,6 +960,15 @@ describe('subscription levels (levels: true)', () => {
     await settle();
     expect(h.last().sent).toEqual([]);
     expect(h.fetch).toHaveBeenCalledTimes(2);
+    h.client.stop();
+  });
+
+  it('uses levels unless told not to', async () => {
+    const h = harness({ levels: undefined });
+    h.client.start();
+    await settle();
+    h.last().open();
+    expect(h.last().actions()).toEqual(['subscribe']);
     h.client.stop();
   });
 

@@ -17,6 +17,7 @@ describe('loadConfig', () => {
     expect(config.presence.statusShards).toBe(16);
     expect(config.presence.connectionMaxAgeMs).toBe(7_200_000);
     expect(config.presence.pushTimeoutMs).toBe(2_000);
+    expect(config.presence.offlineGraceMs).toBe(30_000);
     expect(config.redis).toMatchObject({ host: '127.0.0.1', port: 6379, tls: false, cluster: false });
   });
 
@@ -101,6 +102,7 @@ describe('loadConfig', () => {
     [{ REDIS_URL: base.REDIS_URL }, /PGHOST/],
     [{ ...base, PUSH_TIMEOUT_MS: '10' }, /PUSH_TIMEOUT_MS must be an integer between 50 and 30000/],
     [{ ...base, PUSH_TIMEOUT_MS: '2s' }, /PUSH_TIMEOUT_MS/],
+    [{ ...base, OFFLINE_GRACE_SECONDS: '301' }, /OFFLINE_GRACE_SECONDS must be an integer between 0 and 300/],
   ])('fails fast with a clear message (%#)', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -53,7 +53,7 @@ describe('simulator parameters', () => {
       WS_IDLE_TIMEOUT_SECONDS: '20',
       MESSAGE_RATE_WINDOW_SECONDS: '2',
       FRIEND_CACHE_TTL_SECONDS: '1',
-      OFFLINE_GRACE_SECONDS: '0',
+      OFFLINE_GRACE_SECONDS: '1',
       FANOUT_INTERVAL_MS: '67',
     });
     expect(stackTimeSettings(parseParams(['--grace', '60'], {})!)).toMatchObject({ OFFLINE_GRACE_SECONDS: '2' });

@@ -200,7 +200,8 @@ export function createPresenceClient(options) {
     link.phase = 'syncing';
     // After a loss the user's page is gone from the server: send it at once, not after the snapshot.
     if (!primary && page) sendPage(link);
-    if (levelsActive()) subscribe(link, 'none');
+    // A connection's first subscribe to status or pages is answered with the snapshot.
+    if (levelsActive()) subscribe(link, targetLevel());
     else void restSync(link);
   }
 
@@ -441,11 +442,6 @@ export function createPresenceClient(options) {
     link.level = level;
     if (link.subscribing === level) link.subscribing = undefined;
     resendFailures = 0;
-    if (link.phase === 'syncing' && level === 'none') {
-      // Raising the level from none is what makes the server send the snapshot.
-      subscribe(link, targetLevel());
-      return;
-    }
     if (link.phase === 'live' && !link.subscribing && link.level !== targetLevel()) subscribe(link, targetLevel());
   }
 

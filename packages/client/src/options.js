@@ -126,7 +126,7 @@ export function settingsOf(options) {
     heartbeatMs: heartbeatSeconds * 1000,
     negotiatedHeartbeatSeconds: options.negotiateHeartbeat ? heartbeatSeconds : undefined,
     keepAliveMs: number('keepAliveSeconds', options.keepAliveSeconds, 0) * 1000,
-    levels: Boolean(options.levels),
+    levels: options.levels ?? true,
     visible: options.visible ?? true,
     maxConnectionMs: number('maxConnectionSeconds', options.maxConnectionSeconds, 7200, { min: 1, max: 7200 }) * 1000,
     renewBetween: [renewBetween[0], renewBetween[1]],

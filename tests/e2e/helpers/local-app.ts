@@ -11,5 +11,7 @@ export function startTestApp(suite: string, options: LocalAppOptions = {}) {
     redisUrl: redisUrl(),
     redisKeyPrefix: testRedisPrefix(suite),
     ...options,
+    // Friends are told at once when a last connection closes, unless a suite tests the offline grace.
+    env: { OFFLINE_GRACE_SECONDS: '0', ...options.env },
   });
 }
