@@ -89,10 +89,10 @@ export const DEFAULT_ASSUMPTIONS = {
     rationale: "One per Availability Zone of the functions' subnets, two zones for availability; traffic stays in its zone.",
   },
   lambdaPlatformLogBytesPerInvocation: {
-    value: 265,
-    unit: 'bytes of START, END and REPORT lines per invocation',
+    value: 380,
+    unit: "bytes of Lambda's platform.start and platform.report lines per invocation",
     rationale:
-      'Lambda writes them in text format (about 70 + 50 + 145 bytes); the local runtime does not, so they are added to the measured log bytes.',
+      "Only when the template's PlatformLogLevel (SystemLogLevel) is INFO or DEBUG; at WARN, its default, Lambda writes none. In the JSON log format, about 130 + 250 bytes; the local runtime writes neither, so they are added to the measured log bytes.",
   },
   peakOnlineFraction: {
     value: 0.5,

@@ -92,6 +92,11 @@ interface RoundTrips {
  * that make them: Redis by every function but the authorizer, PostgreSQL by those that may read its
  * password, @connections posts by the fan-out functions. The sweep's task keeps its own figures.
  */
+/** Lambda writes its START and REPORT lines only at a SystemLogLevel of INFO or DEBUG. */
+function platformLogBytesPerInvocation(inventory: TemplateInventory, a: ModelInput['assumptions']): number {
+  return inventory.platformLogLevel === 'WARN' ? 0 : a.lambdaPlatformLogBytesPerInvocation;
+}
+
 function roundTrips(measured: MeasuredRun, inventory: TemplateInventory): Record<string, RoundTrips> {
   const per = measured.perConnectedUserHour;
   const users = Object.keys(measured.perInvocation).filter((fn) => fn !== SWEEP_FUNCTION);
@@ -213,7 +218,7 @@ export function variableUsage(input: ModelInput, timings: Record<string, Functio
     if (inventory.functions[fn]?.usesPostgres) postgresColdStarts += count * a.coldStartFraction;
   }
   // The simulator reports the sweep's task's lines under `sweep`, not per user.
-  const logBytes = (per.logs.bytes + per.logs.emfBytes) * hours + invocations * a.lambdaPlatformLogBytesPerInvocation;
+  const logBytes = (per.logs.bytes + per.logs.emfBytes) * hours + invocations * platformLogBytesPerInvocation(inventory, a);
   const frameBytes = per.apiGateway.messagesOut > 0 ? per.apiGateway.bytesOut / per.apiGateway.messagesOut : 0;
   const natBytes = (per.managementApi.posts + per.managementApi.deletes) * hours * (a.natOverheadBytesPerPost + frameBytes);
   const ecpu = ecpuPerConnectedHour(per.redis, a.ecpuPerScriptCall) * hours;
@@ -293,7 +298,7 @@ export function fixedUsage(input: ModelInput, timings: Record<string, FunctionTi
       'the measurement has neither sweep.logBytesPerExecution nor logs.bytesByFunction for the sweep: its log lines are not priced',
     );
   }
-  const sweepLogBytes = sweepLinesPerMonth + sweepInvocations * a.lambdaPlatformLogBytesPerInvocation;
+  const sweepLogBytes = sweepLinesPerMonth + sweepInvocations * platformLogBytesPerInvocation(inventory, a);
   const idle = measured.sweep.idleRedisPerExecution;
   const sweepEcpu = idle ? ecpuPerConnectedHour(idle, a.ecpuPerScriptCall) * executions : 0;
   // Express: one 64 MB chunk (a sweep's definition and data are far below it), duration in 100 ms steps.

@@ -1,7 +1,7 @@
 /**
  * What template.yaml fixes that the bill depends on: each function's memory and architecture, which
  * functions query PostgreSQL (they may read the password secret), the alarms and their metrics, the
- * dashboards, and the defaults of the parameters that size the sweep and the shards.
+ * dashboards, Lambda's own log level, and the defaults of the parameters that size the sweep and the shards.
  */
 import path from 'node:path';
 import { loadTemplate, type CfnTemplate, type CfnValue } from '../template/cfn-yaml';
@@ -30,6 +30,8 @@ export interface TemplateInventory {
   statusShardCount: number;
   logRetentionDays: number;
   sweepScheduleExpression: string;
+  /** Lambda's SystemLogLevel: at WARN it writes no START or REPORT line per invocation. */
+  platformLogLevel: string;
 }
 
 function record(value: unknown): Record<string, CfnValue> {
@@ -38,6 +40,12 @@ function record(value: unknown): Record<string, CfnValue> {
 
 function parameterDefault(template: CfnTemplate, name: string): CfnValue | undefined {
   return template.Parameters?.[name]?.Default;
+}
+
+/** A literal, or a Ref to a parameter, as its default. */
+function defaultValue(template: CfnTemplate, value: CfnValue | undefined): CfnValue | undefined {
+  const ref = record(value).Ref;
+  return typeof ref === 'string' ? parameterDefault(template, ref) : value;
 }
 
 function readsPasswordSecret(policies: CfnValue | undefined): boolean {
@@ -79,6 +87,8 @@ export function readInventory(templatePath = path.join(REPO_ROOT, 'template.yaml
     dashboards,
     statusShardCount: Number(parameterDefault(template, 'StatusShardCount') ?? 16),
     logRetentionDays: Number(parameterDefault(template, 'LogRetentionDays') ?? 30),
+    // Lambda's default when the template sets none.
+    platformLogLevel: resolvedString(defaultValue(template, record(globals.LoggingConfig).SystemLogLevel) ?? 'INFO', 'SystemLogLevel'),
     sweepScheduleExpression: resolvedString(
       parameterDefault(template, 'SweepScheduleExpression') ?? 'rate(1 minute)',
       'SweepScheduleExpression Default',

@@ -6,6 +6,7 @@
 import WebSocket from 'ws';
 import type { ClientModel } from './clients';
 import type { EventHandle, LagRecorder, SimulatedClock } from './clock';
+import { PeriodicFrames } from './clients/periodic';
 import { nextPage } from './pages';
 import type { SimulationParams } from './params';
 import type { SimulatedUserSpec } from './population';
@@ -99,8 +100,10 @@ export class SimulatedConnection {
   /** The client itself asked for the close (a session's clean end, or the run's end). */
   closingByClient = false;
   private refusedWith?: string;
-  /** The next event of each periodic frame, by its index in the client model. */
-  private readonly timers = new Map<number, EventHandle>();
+  /** The renewal before the cap. */
+  private renewal?: EventHandle;
+  /** Heartbeats and keep-alives, from the handshake on. */
+  private periodic?: PeriodicFrames;
   private readonly echoes: PendingEcho[] = [];
   readonly socket: WebSocket;
 
@@ -145,25 +148,14 @@ export class SimulatedConnection {
     }
     if (cameOnline) this.context.flaps.cameOnline(user.spec.userId, this.openedAt);
     const model = user.model;
+    this.periodic = new PeriodicFrames(model.periodicFrames, clock, (periodic) => this.send(periodic.action, periodic.frame));
+    this.periodic.start(this.openedAt, (period) => this.device.random.uniform(0, period));
     for (const frame of model.framesOnOpen(this.device.onScreen)) this.send(String(frame.action), frame);
     if (model.renewBeforeCap) {
       const [from, to] = model.renewBeforeCap;
       const cap = this.context.params.connectionCapSeconds;
-      this.timers.set(-1, clock.at(this.openedAt + cap * this.device.random.uniform(from, to), () => this.device.renew(this)));
+      this.renewal = clock.at(this.openedAt + cap * this.device.random.uniform(from, to), () => this.device.renew(this));
     }
-    model.periodicFrames.forEach((periodic, index) => {
-      const every = periodic.everySeconds;
-      const tick = (at: number) => {
-        this.timers.set(
-          index,
-          clock.at(at, () => {
-            this.send(periodic.action, periodic.frame);
-            tick(at + every);
-          }),
-        );
-      };
-      tick(this.openedAt + this.device.random.uniform(0, every));
-    });
     if (model.snapshotAfterConnect) user.readSnapshot();
   }
 
@@ -171,6 +163,7 @@ export class SimulatedConnection {
     if (!this.live || this.socket.readyState !== WebSocket.OPEN) return false;
     this.socket.send(JSON.stringify(frame));
     Tally.bump(this.context.tally.framesSent, action);
+    this.periodic?.sent(action, this.context.clock.now());
     return true;
   }
 
@@ -238,8 +231,8 @@ export class SimulatedConnection {
   }
 
   private stopTimers(): void {
-    for (const timer of this.timers.values()) this.context.clock.cancel(timer);
-    this.timers.clear();
+    this.context.clock.cancel(this.renewal);
+    this.periodic?.stop();
   }
 
   private closed(code: number): void {

@@ -17,6 +17,12 @@ export interface PeriodicFrame {
   /** Simulated seconds. */
   everySeconds: number;
   frame: Record<string, unknown>;
+  /**
+   * Actions whose sending starts the period again ('any': every frame), as the reference client
+   * heartbeats after `heartbeatSeconds` without a heartbeat, update or subscribe, and keeps alive after
+   * `keepAliveSeconds` without any frame. Absent: a fixed timer (PageNow's one-minute alarm).
+   */
+  restartedBy?: readonly string[] | 'any';
 }
 
 /** The friends list coming on screen and going off it, on each device. */

@@ -25,7 +25,15 @@ export function subscribingClient({ heartbeatSeconds, heartbeatWallSeconds, scre
   return {
     kind: 'subscribing',
     connectQuery: { heartbeat: String(heartbeatWallSeconds) },
-    periodicFrames: [{ action: 'heartbeat', everySeconds: heartbeatSeconds, frame: { action: 'heartbeat' } }],
+    periodicFrames: [
+      {
+        action: 'heartbeat',
+        everySeconds: heartbeatSeconds,
+        frame: { action: 'heartbeat' },
+        // Each of these moves the connection's deadline on the server.
+        restartedBy: ['heartbeat', 'update-presence', 'subscribe'],
+      },
+    ],
     framesOnOpen: (onScreen) => [{ action: 'subscribe', level: onScreen ? 'pages' : 'status' }],
     snapshotAfterConnect: false,
     restSnapshots: false,
@@ -42,6 +50,9 @@ export function serviceWorkerClient(options: SubscribingOptions & { keepaliveSec
   return {
     ...client,
     kind: 'service-worker',
-    periodicFrames: [...client.periodicFrames, { action: 'keepalive', everySeconds: options.keepaliveSeconds, frame: { action: 'keepalive' } }],
+    periodicFrames: [
+      ...client.periodicFrames,
+      { action: 'keepalive', everySeconds: options.keepaliveSeconds, frame: { action: 'keepalive' }, restartedBy: 'any' },
+    ],
   };
 }

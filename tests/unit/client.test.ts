@@ -963,6 +963,25 @@ describe('subscription levels (levels: true)', () => {
     h.client.stop();
   });
 
+  it('counts a subscribe as activity: the next heartbeat waits a full interval after it', async () => {
+    const h = harness({ levels: true });
+    h.client.start();
+    await settle();
+    const socket = h.last();
+    socket.open();
+    socket.receive({ type: 'subscribed', level: 'pages' });
+    socket.receive(snapshotFrame(1, 1, [], entry('alice', online())));
+    expect(h.client.state).toBe('open');
+    await jest.advanceTimersByTimeAsync(30_000);
+    h.client.setVisible(false);
+    socket.receive({ type: 'subscribed', level: 'status' });
+    await jest.advanceTimersByTimeAsync(59_999);
+    expect(socket.actions()).toEqual(['subscribe', 'subscribe']);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(socket.actions()).toEqual(['subscribe', 'subscribe', 'heartbeat']);
+    h.client.stop();
+  });
+
   it('uses levels unless told not to', async () => {
     const h = harness({ levels: undefined });
     h.client.start();

@@ -203,7 +203,12 @@ describe('the template inventory', () => {
       { name: 'MathAlarm', metrics: 3 },
     ]);
     expect(inventory.dashboards).toBe(1);
-    expect(inventory).toMatchObject({ statusShardCount: 8, logRetentionDays: 14, sweepScheduleExpression: 'rate(2 minutes)' });
+    expect(inventory).toMatchObject({
+      statusShardCount: 8,
+      logRetentionDays: 14,
+      sweepScheduleExpression: 'rate(2 minutes)',
+      platformLogLevel: 'WARN',
+    });
   });
 
   it('reads the real template: arm64 functions, one dashboard, the error alarm reading every function', () => {
@@ -211,6 +216,7 @@ describe('the template inventory', () => {
     expect(Object.values(inventory.functions).every((f) => f.architecture === 'arm64')).toBe(true);
     expect(inventory.functions.HeartbeatFunction?.usesPostgres).toBe(false);
     expect(inventory.functions.UpdatePresenceFunction?.usesPostgres).toBe(true);
+    expect(inventory.platformLogLevel).toBe('WARN');
     expect(inventory.dashboards).toBe(1);
     const functions = Object.keys(inventory.functions).length;
     expect(inventory.alarms.find((a) => a.name === 'FunctionErrorsAlarm')?.metrics).toBe(functions);
@@ -317,12 +323,19 @@ describe('per-user scaling', () => {
     }
   });
 
-  it("counts the measured log bytes (the sweep's are its own) plus Lambda's START/END/REPORT lines", () => {
+  it("counts the measured log bytes (the sweep's are its own) plus Lambda's START and REPORT lines at PlatformLogLevel INFO", () => {
     const input = modelInput();
     const usage = variableUsage(input, functionTimings(input));
     const invocations = (0.6 + 0.6 + 0.6 + 72 + 25 + 1.85) * hours;
-    expect(usage.logBytes).toBeCloseTo((45_000 + 5_000) * hours + invocations * 265, 3);
+    expect(usage.logBytes).toBeCloseTo((45_000 + 5_000) * hours + invocations * 380, 3);
     expect(usage.quantities.cloudWatchLogsLambdaIngestion).toBeCloseTo(usage.logBytes / GIB, 12);
+  });
+
+  it("adds no platform lines at PlatformLogLevel WARN (the template's default)", () => {
+    const input = modelInput({ inventory: { ...modelInput().inventory, platformLogLevel: 'WARN' } });
+    const usage = variableUsage(input, functionTimings(input));
+    expect(usage.logBytes).toBeCloseTo((45_000 + 5_000) * hours, 3);
+    expect(fixedUsage(input, functionTimings(input)).items.sweepLogs!.quantity).toBeCloseTo((43_200 * 7_200) / GIB, 12);
   });
 
   it('prices NAT processing per @connections call: the assumed overhead plus the measured frame size', () => {
@@ -341,7 +354,7 @@ describe('fixed costs and the bill at scale', () => {
     const expressGbSeconds = 43_200 * (64 / 1024) * 0.3;
     expect(fixed.items.sweepStepFunctions!.dollars).toBeCloseTo(43_200 * 1e-6 + (expressGbSeconds * 0.06) / 3600, 9);
     expect(fixed.items.sweepSchedule!.dollars).toBe(0);
-    expect(fixed.items.sweepLogs!.quantity).toBeCloseTo((43_200 * 7_200 + 43_200 * 16 * 265) / GIB, 12);
+    expect(fixed.items.sweepLogs!.quantity).toBeCloseTo((43_200 * 7_200 + 43_200 * 16 * 380) / GIB, 12);
     // Idle sweep: 16 simple commands and 16 script calls per execution, 4.7 KB in all.
     expect(fixed.items.sweepRedis!.quantity).toBeCloseTo(43_200 * (16 * 1 + 16 * 8.6), 6);
     expect(fixed.items.alarms).toMatchObject({ quantity: 10, dollars: 1.0 });

@@ -265,6 +265,19 @@ describe('template.yaml', () => {
       expect(variables.NODE_EXTRA_CA_CERTS).toBe('/var/runtime/ca-cert.pem');
     });
 
+    it("logs in Lambda's JSON format at LogLevel (never stricter than INFO, which EMF lines need), without Lambda's START/REPORT lines by default", () => {
+      const globals = obj(template.Globals?.Function);
+      expect(globals.LoggingConfig).toEqual({
+        LogFormat: 'JSON',
+        ApplicationLogLevel: { Ref: 'LogLevel' },
+        SystemLogLevel: { Ref: 'PlatformLogLevel' },
+      });
+      expect(obj(obj(globals.Environment).Variables).POWERTOOLS_LOG_LEVEL).toEqual({ Ref: 'LogLevel' });
+      expect(template.Parameters?.LogLevel).toMatchObject({ Default: 'INFO', AllowedValues: ['INFO', 'DEBUG'] });
+      expect(template.Parameters?.PlatformLogLevel).toMatchObject({ Default: 'WARN', AllowedValues: ['WARN', 'INFO', 'DEBUG'] });
+      for (const id of functionIds) expect(props(id).LoggingConfig).toBeUndefined();
+    });
+
     it('runs every function on arm64 with the runtime dependencies layer, in the VPC', () => {
       const globals = obj(template.Globals?.Function);
       expect(globals.Architectures).toEqual(['arm64']);

@@ -571,7 +571,8 @@ export function createPresenceClient(options) {
     if (!link.connection.send(text)) return false;
     emit('sent', { text, kind });
     if (link === primary) {
-      if (kind === 'heartbeat' || kind === 'page') armHeartbeat(link);
+      // Each of these moves the connection's deadline on the server, so the next heartbeat can wait.
+      if (kind === 'heartbeat' || kind === 'page' || kind === 'subscribe') armHeartbeat(link);
       armKeepAlive(link);
     }
     return true;
