@@ -62,7 +62,6 @@ export const COMMON_DIFFERENCES = [
   '@connections: the benchmark sink over plain HTTP, signatures not checked; JWKS: the local issuer over HTTP',
   "Node 20 running the TypeScript sources through tsx, not the nodejs24.x esbuild bundle (and the AWS SDK's notice that it wants Node 22 turned off)",
   "CPU ms: the whole process's, V8's compiler and garbage collector threads included",
-  "not counted: Lambda's own START, END and REPORT lines per invocation, which CloudWatch Logs ingests too",
 ];
 
 /** Variables the benchmark sets although the template does not, shown when they differ. */
