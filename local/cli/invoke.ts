@@ -1,6 +1,6 @@
 /**
  * `npm run invoke -- <LogicalId> [event.json] [--connection <id>] [--stack <REST port>]`: runs one
- * function of template.yaml once, in this process, with a sample event (default: the function's file
+ * function of template.yaml once, in a thread of this process (./invoke-thread.ts), with a sample event (default: the function's file
  * in events/), against the running local stack: its Redis, PostgreSQL, management endpoint and token
  * issuer, found through its stack file. The `sam local invoke` of a machine without Docker.
  *
@@ -11,11 +11,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { closeHandlerRuntime, FunctionInvoker } from '../lambda/invoker';
+import { Worker } from 'node:worker_threads';
 import { LOCAL_CLIENT_ID } from '../settings';
 import { readStack, REPO_ROOT } from '../../template';
 import { LOCAL_REGION } from '../../template/intrinsics';
 import type { ConnectionSummary } from '../websocket/gateway';
+import type { InvokeReply, InvokeRequest } from './invoke-thread';
 import { prepareEvent } from './invoke-event';
 import { CommandError, runCommand, UsageError } from './run';
 import { useStackEnvironment } from './stack-environment';
@@ -29,6 +30,9 @@ const USAGE = [
   "  --connection <id>  send a WebSocket message as this connection (default: the user's live one, if any)",
   `  ${STACK_USAGE}`,
 ].join('\n');
+
+/** How long the function's thread may take to end after answering. */
+const THREAD_EXIT_GRACE_MS = 2000;
 
 /** Where the user was: npm runs scripts from the package root and keeps the caller's folder in INIT_CWD. */
 function fromCallerDir(file: string): string {
@@ -89,31 +93,44 @@ async function main(): Promise<number> {
   });
   useStackEnvironment(stack, 'INFO');
 
-  const result = process.stdout.write.bind(process.stdout);
-  // The function's log lines (Powertools writes to stdout) go to stderr; stdout carries only the result.
-  process.stdout.write = process.stderr.write.bind(process.stderr);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   log(
     `Invoking ${logicalId} (${path.relative(REPO_ROOT, spec.entryFile)}) with ${path.relative(process.cwd(), eventFile)} on the local stack ${stack.name}`,
   );
   for (const note of notes) log(`  ${note}`);
 
-  const invoker = new FunctionInvoker(functions);
-  const started = Date.now();
-  let code = 0;
-  try {
-    const output = await invoker.invoke(spec, event);
-    log(`${logicalId} returned after ${Date.now() - started} ms:`);
-    result(`${JSON.stringify(output ?? null, null, 2)}\n`);
-  } catch (error) {
-    const err = error instanceof Error ? error : new Error(String(error));
-    log(`${logicalId} failed after ${Date.now() - started} ms:`);
-    result(`${JSON.stringify({ errorType: err.name, errorMessage: err.message }, null, 2)}\n`);
-    code = 1;
-  } finally {
-    await closeHandlerRuntime().catch(() => undefined);
+  const reply = await invokeInThread({ spec, event });
+  if (reply.ok) {
+    log(`${logicalId} returned after ${reply.durationMs} ms:`);
+    process.stdout.write(`${reply.resultJson}\n`);
+    return 0;
   }
-  return code;
+  log(`${logicalId} failed after ${reply.durationMs} ms:`);
+  process.stdout.write(`${JSON.stringify({ errorType: reply.errorType, errorMessage: reply.errorMessage }, null, 2)}\n`);
+  return 1;
+}
+
+/**
+ * Runs the function in a thread whose stdout (the function's log lines) goes to stderr, and answers
+ * once the thread has ended, so every line it wrote is out before the result.
+ */
+function invokeInThread(request: InvokeRequest): Promise<InvokeReply> {
+  // A thread inherits the environment set so far but not the TypeScript loader: tsx's hook comes first.
+  const entry = path.join(__dirname, 'invoke-thread.ts');
+  const thread = new Worker(`require('tsx/cjs'); require(${JSON.stringify(entry)});`, { eval: true, workerData: request, stdout: true });
+  thread.stdout.pipe(process.stderr);
+  let reply: InvokeReply | undefined;
+  thread.once('message', (message: InvokeReply) => {
+    reply = message;
+    // The handler's clients are closed by then; a handle left open must not keep the command waiting.
+    setTimeout(() => void thread.terminate(), THREAD_EXIT_GRACE_MS).unref();
+  });
+  return new Promise((resolve, reject) => {
+    thread.once('error', reject);
+    thread.stdout.once('end', () =>
+      reply ? resolve(reply) : reject(new CommandError("The function's thread ended without a result.")),
+    );
+  });
 }
 
 runCommand(main);
