@@ -257,18 +257,17 @@ describe('Redis credentials from Secrets Manager', () => {
     const store = storeOn(aclRedis, MALFORMED_ARN, 'auth-malformed');
     // Powertools writes errors to stderr: collect what this call writes there.
     let written = '';
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = (chunk: string | Uint8Array) => {
+    const captured = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
       written += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
       return true;
-    };
+    });
     const level = logger.getLevelName();
     logger.setLogLevel('ERROR');
     try {
       await store.store.snapshot(['frank']).catch((caught: unknown) => caught);
     } finally {
       logger.setLogLevel(level);
-      process.stderr.write = write;
+      captured.mockRestore();
     }
     const lines = written
       .split('\n')

@@ -3,12 +3,11 @@
  * runs, and keeps them out of the test output.
  */
 export async function stdoutLines<T>(call: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[]; raw: string }> {
-  const write = process.stdout.write.bind(process.stdout);
   let raw = '';
-  process.stdout.write = (chunk: string | Uint8Array) => {
+  const captured = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     raw += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
     return true;
-  };
+  });
   try {
     const result = await call();
     // Pushes and metrics of the invocation are written before it resolves; nothing is buffered.
@@ -18,7 +17,7 @@ export async function stdoutLines<T>(call: () => Promise<T>): Promise<{ result: 
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     return { result, lines, raw };
   } finally {
-    process.stdout.write = write;
+    captured.mockRestore();
   }
 }
 
