@@ -86,6 +86,29 @@ export class Cleanup {
   }
 }
 
+/**
+ * Runs a benchmark command's `main` and exits with its code, taking down what `cleanup` holds first:
+ * after `main`, after an error, and on Ctrl-C or SIGTERM (exit 130).
+ */
+export function runWithCleanup(cleanup: Cleanup, main: () => Promise<number>): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: cleaning up`);
+      void cleanup.run().finally(() => process.exit(130));
+    });
+  }
+  main()
+    .then(async (code) => {
+      await cleanup.run();
+      process.exit(code);
+    })
+    .catch(async (error: unknown) => {
+      console.error(error);
+      await cleanup.run();
+      process.exit(1);
+    });
+}
+
 export async function setUpFixtures(settings: Settings, log: (line: string) => void, cleanup: Cleanup): Promise<Bench> {
   const { dbName, keyPrefix, size } = settings;
   const admin = new Redis(REDIS_URL);

@@ -19,7 +19,8 @@ import { Client } from 'pg';
 import { loadConfig } from '../layers/core/config';
 import { forEachBounded } from '../layers/core/push/concurrency';
 import { lambdaContext } from '../local/lambda/context';
-import { END_OF_INVOCATION, type EnvironmentReply, type EnvironmentRequest, type FloorWork, type Timed } from './lambda-protocol';
+import { END_OF_INVOCATION, type EnvironmentReply, type EnvironmentRequest, type FloorWork } from './lambda-protocol';
+import { timed } from './timed';
 import { transportFloorGateway } from './transport-floor';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
@@ -66,21 +67,6 @@ function outcomeOf(result: unknown): unknown {
     return { ...rest, bodyBytes: Buffer.byteLength(body) };
   }
   return result;
-}
-
-async function timed<T>(work: () => Promise<T>): Promise<{ value?: T; error?: string } & Timed> {
-  const cpu = process.cpuUsage();
-  const t0 = performance.now();
-  let value: T | undefined;
-  let error: string | undefined;
-  try {
-    value = await work();
-  } catch (caught) {
-    error = caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
-  }
-  const wallMs = performance.now() - t0;
-  const used = process.cpuUsage(cpu);
-  return { value, error, wallMs, cpuUs: used.user + used.system };
 }
 
 function main(): void {

@@ -1,7 +1,8 @@
 /**
- * The parent's side of one Lambda execution environment (bench/lambda-environment.ts): forks it with
- * the function's environment, sends one request at a time, and counts what the environment writes to
- * stdout and stderr for each request (its log lines and EMF metrics: CloudWatch Logs ingestion in AWS).
+ * The parent's side of a benchmark's execution environment (bench/lambda-environment.ts, and the
+ * side-by-side harness's bench/original/environment.ts): forks it with the function's environment,
+ * sends one request at a time, and counts what the environment writes to stdout and stderr for each
+ * request (its log lines and EMF metrics: CloudWatch Logs ingestion in AWS).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -57,57 +58,86 @@ export class OutputCounter {
   }
 }
 
-type Reply<T extends EnvironmentReply['type']> = Extract<EnvironmentReply, { type: T }>;
+/** How much of a request's output `request(..., { capture: true })` keeps. */
+const CAPTURE_BYTES = 4096;
 
-export class LambdaProcess {
-  private waiter: { resolve: (reply: EnvironmentReply) => void; reject: (error: Error) => void } | undefined;
+/**
+ * The parent's side of one benchmark environment: a forked process that answers one request at a time
+ * over IPC with a reply of the protocol's own (`failed` being an error), and marks the end of each
+ * request's output on stdout and stderr with END_OF_INVOCATION.
+ */
+export class EnvironmentProcess<Request extends { type: string }, Reply extends { type: string }> {
+  private waiter: { resolve: (reply: Reply) => void; reject: (error: Error) => void } | undefined;
   private readonly stdout: OutputCounter;
   private readonly stderr: OutputCounter;
   private exited = false;
+  /** The output of the request being captured, if one is. */
+  private captured: string | undefined;
 
-  private constructor(private readonly child: ChildProcess) {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly name: string,
+  ) {
     this.stdout = new OutputCounter(child.stdout!);
     this.stderr = new OutputCounter(child.stderr!);
-    child.on('message', (reply: EnvironmentReply) => {
+    const capture = (chunk: Buffer): void => {
+      if (this.captured !== undefined && this.captured.length < CAPTURE_BYTES) this.captured += chunk.toString('utf8');
+    };
+    child.stdout!.on('data', capture);
+    child.stderr!.on('data', capture);
+    child.on('message', (reply: Reply) => {
       const waiter = this.waiter;
       this.waiter = undefined;
-      if (reply.type === 'failed') waiter?.reject(new Error(`Lambda environment: ${reply.message}`));
+      if (reply.type === 'failed') waiter?.reject(new Error(`${name}: ${(reply as Reply & { message: string }).message}`));
       else waiter?.resolve(reply);
     });
-    child.on('exit', (code) => {
+    child.on('exit', (code, signal) => {
       this.exited = true;
-      this.waiter?.reject(new Error(`Lambda environment exited with ${code}`));
+      this.waiter?.reject(new Error(`${name}: the environment exited with ${code ?? signal}`));
       this.waiter = undefined;
     });
   }
 
-  /** A fresh process with exactly `env` (nothing inherited), running bench/lambda-environment.ts. */
-  static start(env: Record<string, string>): LambdaProcess {
-    return new LambdaProcess(
-      fork(join(__dirname, 'lambda-environment.ts'), [], { execArgv: ['--import', 'tsx'], env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }),
-    );
+  /** `entry` in a fresh process with exactly `env` (nothing inherited) and these Node options. */
+  static fork<Request extends { type: string }, Reply extends { type: string }>(
+    name: string,
+    entry: string,
+    env: Record<string, string>,
+    execArgv: string[] = [],
+  ): EnvironmentProcess<Request, Reply> {
+    return new EnvironmentProcess(fork(entry, [], { execArgv, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }), name);
   }
 
-  /** Sends one request and waits for its answer and for everything it wrote. */
-  async request<T extends EnvironmentReply['type']>(
-    request: EnvironmentRequest,
+  /** Sends one request and waits for its answer and for everything it wrote (with `capture`, the start of that text too). */
+  async request<T extends Reply['type']>(
+    request: Request,
     expected: T,
-  ): Promise<{ reply: Reply<T>; stdout: Written; stderr: Written }> {
-    if (this.waiter) throw new Error('one request at a time');
-    const replied = new Promise<EnvironmentReply>((resolve, reject) => (this.waiter = { resolve, reject }));
+    options: { capture?: boolean } = {},
+  ): Promise<{ reply: Extract<Reply, { type: T }>; stdout: Written; stderr: Written; output?: string }> {
+    if (this.waiter) throw new Error(`${this.name}: one request at a time`);
+    if (this.exited) throw new Error(`${this.name}: the environment has exited`);
+    const replied = new Promise<Reply>((resolve, reject) => (this.waiter = { resolve, reject }));
+    if (options.capture) this.captured = '';
     this.child.send(request);
     const reply = await replied;
-    if (reply.type !== expected) throw new Error(`Lambda environment answered ${reply.type}, expected ${expected}`);
+    if (reply.type !== expected) throw new Error(`${this.name}: answered ${reply.type}, expected ${expected}`);
     const [stdout, stderr] = await Promise.all([this.stdout.next(), this.stderr.next()]);
-    return { reply: reply as Reply<T>, stdout, stderr };
+    const output = this.captured?.split(END_OF_INVOCATION).join('').slice(0, CAPTURE_BYTES);
+    this.captured = undefined;
+    return { reply: reply as Extract<Reply, { type: T }>, stdout, stderr, output };
   }
 
   async close(): Promise<void> {
     if (this.exited) return;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.send({ type: 'close' } satisfies EnvironmentRequest);
+    this.child.send({ type: 'close' });
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
     await exited;
     clearTimeout(timer);
   }
+}
+
+/** A Lambda-shaped environment (bench/lambda-environment.ts, under tsx) with exactly `env`. */
+export function startLambdaEnvironment(env: Record<string, string>): EnvironmentProcess<EnvironmentRequest, EnvironmentReply> {
+  return EnvironmentProcess.fork('Lambda environment', join(__dirname, 'lambda-environment.ts'), env, ['--import', 'tsx']);
 }

@@ -3,6 +3,7 @@
  * (bench/lambda-environment.ts) say to each other over IPC.
  */
 import type { JsonWebKey } from 'node:crypto';
+import type { Timed } from './timed';
 
 /** Written to stdout and stderr after each request: everything before it belongs to that request. */
 export const END_OF_INVOCATION = '\u001e-- end of invocation --\u001e\n';
@@ -21,11 +22,6 @@ export type EnvironmentRequest =
   | { type: 'invoke'; id: number; event: unknown; timeoutMs: number }
   | { type: 'floor'; id: number; work: FloorWork }
   | { type: 'close' };
-
-export interface Timed {
-  wallMs: number;
-  cpuUs: number;
-}
 
 export type EnvironmentReply =
   | { type: 'ready'; loadMs: number }

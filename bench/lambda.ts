@@ -16,7 +16,7 @@ import { forEachBounded } from '../layers/core/push/concurrency';
 import { startIdentityProvider, type IdentityProvider } from '../local/identity-provider';
 import type { Bench } from './fixtures';
 import { lambdaFigures, type InvocationSample, type LambdaReport, type LambdaRow } from './lambda-report';
-import { LambdaProcess } from './lambda-process';
+import { startLambdaEnvironment } from './lambda-process';
 import type { FloorWork } from './lambda-protocol';
 import { differencesFromTemplate, templateFunction, type TemplateFunction } from './lambda-template';
 import { HEARTBEAT_BODY, pageBody, restEvent, sampleEvent, wsEvent, type RestTemplate, type WsTemplate } from './operations';
@@ -239,7 +239,7 @@ export function lambdaEnvironment(b: Bench, fn: TemplateFunction, extra: Record<
 async function runCase(b: Bench, c: Case, idp: IdentityProvider): Promise<LambdaRow> {
   const fn = templateFunction(c.logicalId, { CognitoClientIds: [CLIENT_ID] });
   const env = lambdaEnvironment(b, fn, { JWT_ISSUER: idp.issuer, JWT_JWKS_URI: idp.jwksUri });
-  const environment = LambdaProcess.start(env);
+  const environment = startLambdaEnvironment(env);
   const { invocations, warmups } = b.settings.lambda;
   const total = c.total ?? warmups + invocations;
   const warm = c.warmups ?? warmups;

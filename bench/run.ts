@@ -25,7 +25,7 @@
  */
 // First: the core modules read parts of the environment when they load.
 import './environment';
-import { Cleanup, checkCounters, setUpFixtures, type Bench } from './fixtures';
+import { Cleanup, checkCounters, runWithCleanup, setUpFixtures, type Bench } from './fixtures';
 import { fullRun } from './full-run';
 import { printProfiles, writeFullReport } from './report';
 import { SCENARIOS, type Scenario } from './scenarios';
@@ -79,20 +79,4 @@ async function main(): Promise<number> {
   return scenario ? runScenario(b, scenario) : runFull(b, startedAt);
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: cleaning up`);
-    void cleanup.run().finally(() => process.exit(130));
-  });
-}
-
-main()
-  .then(async (code) => {
-    await cleanup.run();
-    process.exit(code);
-  })
-  .catch(async (error: unknown) => {
-    console.error(error);
-    await cleanup.run();
-    process.exit(1);
-  });
+runWithCleanup(cleanup, main);

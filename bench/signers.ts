@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { buildSync } from 'esbuild';
 import type { Bench } from './fixtures';
 import { billedMs, distribution, type Distribution } from './lambda-report';
-import { LambdaProcess } from './lambda-process';
+import { startLambdaEnvironment } from './lambda-process';
 import { lambdaEnvironment } from './lambda';
 import { templateFunction } from './lambda-template';
 import type { FanOutEvent, SignerName } from './signer-fan-out';
@@ -75,7 +75,7 @@ export async function compareSigners(b: Bench): Promise<SignerComparison> {
   const { invocations, warmups } = b.settings.lambda;
   const posts = 201;
   const fn = templateFunction('UpdatePresenceFunction', {});
-  const environment = LambdaProcess.start(lambdaEnvironment(b, fn, {}));
+  const environment = startLambdaEnvironment(lambdaEnvironment(b, fn, {}));
   const samples: Record<SignerName | 'floor', { wallMs: number; cpuUs: number }[]> = { ours: [], smithy: [], floor: [] };
   let errors = 0;
   try {

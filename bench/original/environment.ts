@@ -14,7 +14,8 @@ import { lambdaContext } from '../../local/lambda/context';
 import { END_OF_INVOCATION } from '../lambda-protocol';
 import { runLoad } from '../support';
 import { eventFor, succeeded } from './events';
-import type { EnvironmentReply, EnvironmentRequest, Timed } from './protocol';
+import { errorText, timed } from '../timed';
+import type { EnvironmentReply, EnvironmentRequest } from './protocol';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 type Init = Extract<EnvironmentRequest, { type: 'init' }>;
@@ -26,23 +27,6 @@ function outcomeOf(result: unknown): unknown {
     return { ...rest, bodyBytes: Buffer.byteLength(body), ...(body.length <= 200 ? { body } : {}) };
   }
   return result;
-}
-
-const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-
-async function timed<T>(work: () => Promise<T>): Promise<{ value?: T; error?: string } & Timed> {
-  const cpu = process.cpuUsage();
-  const t0 = performance.now();
-  let value: T | undefined;
-  let error: string | undefined;
-  try {
-    value = await work();
-  } catch (caught) {
-    error = describe(caught);
-  }
-  const wallMs = performance.now() - t0;
-  const used = process.cpuUsage(cpu);
-  return { value, error, wallMs, cpuUs: used.user + used.system };
 }
 
 function main(): void {
@@ -96,7 +80,7 @@ function main(): void {
               if (!ok) firstError ??= `answered ${JSON.stringify(outcomeOf(outcome)).slice(0, 300)}`;
               return ok;
             } catch (error) {
-              firstError ??= `threw ${describe(error)}`;
+              firstError ??= `threw ${errorText(error)}`;
               return false;
             }
           }),

@@ -9,13 +9,15 @@
  * Every invocation must succeed and make exactly the posts its path makes, on every side; anything else
  * is a problem that fails the run.
  */
-import type { Written } from '../lambda-process';
+import { EnvironmentProcess, type Written } from '../lambda-process';
 import { connectionOf, lambdaHub, ringUser } from '../seed';
 import { succeeded } from './events';
 import type { Fixtures } from './fixtures';
-import { EnvironmentProcess } from './process';
-import type { EventKit, PathName, Subject } from './protocol';
+import type { EnvironmentReply, EnvironmentRequest, EventKit, PathName, Subject } from './protocol';
 import { CONTENDERS, FUNCTIONS, originalEnvironment, originalSdkConfig, ourEnvironment, type Contender } from './sides';
+
+/** One contender's environment: ./environment.ts, bundled, under plain node (no loader, no inherited variables). */
+type OriginalEnvironment = EnvironmentProcess<EnvironmentRequest, EnvironmentReply>;
 
 export interface Builds {
   environment: string;
@@ -113,7 +115,7 @@ async function startEnvironment(
   h: Harness,
   path: PathName,
   contender: Contender,
-): Promise<{ env: EnvironmentProcess; memoryMb: number; loadMs: number }> {
+): Promise<{ env: OriginalEnvironment; memoryMb: number; loadMs: number }> {
   const { infra, size } = h.fixtures;
   const names = FUNCTIONS[path];
   const fn =
@@ -122,7 +124,7 @@ async function startEnvironment(
       : originalEnvironment(names.original, h.originalDir, infra);
   const handlerFile = contender.side === 'ours' ? h.builds.ours[names.ours] : h.builds.original[names.original];
   if (!handlerFile) throw new Error(`no bundle for ${contender.key} ${path}`);
-  const env = EnvironmentProcess.start(`${contender.key} ${path}`, h.builds.environment, fn.env);
+  const env = EnvironmentProcess.fork<EnvironmentRequest, EnvironmentReply>(`${contender.key} ${path}`, h.builds.environment, fn.env);
   try {
     const { reply } = await env.request(
       {
@@ -147,8 +149,8 @@ async function startEnvironment(
   }
 }
 
-async function startAll(h: Harness, path: PathName): Promise<{ env: EnvironmentProcess; memoryMb: number; loadMs: number }[]> {
-  const started: { env: EnvironmentProcess; memoryMb: number; loadMs: number }[] = [];
+async function startAll(h: Harness, path: PathName): Promise<{ env: OriginalEnvironment; memoryMb: number; loadMs: number }[]> {
+  const started: { env: OriginalEnvironment; memoryMb: number; loadMs: number }[] = [];
   try {
     for (const contender of CONTENDERS) started.push(await startEnvironment(h, path, contender));
     return started;

@@ -3,6 +3,7 @@
  * (bench/original/environment.ts) say to each other over IPC, and the paths both sides are measured on.
  * Free of npm packages: the environment is bundled and run under plain node with either side's layer.
  */
+import type { Timed } from '../timed';
 
 /** The paths measured, each on both sides. */
 export type PathName = 'heartbeat' | 'update-20' | 'update-200' | 'get-presence-200' | 'sweep';
@@ -51,11 +52,6 @@ export type EnvironmentRequest =
   | { type: 'invoke'; subject: Subject; seq: number }
   | { type: 'load'; subjects: Subject[]; offset: number; concurrency: number; durationMs: number }
   | { type: 'close' };
-
-export interface Timed {
-  wallMs: number;
-  cpuUs: number;
-}
 
 export type EnvironmentReply =
   | { type: 'ready'; loadMs: number }

@@ -31,7 +31,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Cleanup } from '../fixtures';
+import { Cleanup, runWithCleanup } from '../fixtures';
 import { ORIGINAL_TLS_CHANGE, buildEnvironment, buildOriginal, buildOurs, originalLayer } from './build';
 import { setUpFixtures } from './fixtures';
 import { sequential, throughput, type Builds, type Harness } from './measure';
@@ -258,20 +258,4 @@ async function main(cleanup: Cleanup): Promise<number> {
 }
 
 const cleanup = new Cleanup();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: cleaning up`);
-    void cleanup.run().finally(() => process.exit(130));
-  });
-}
-
-main(cleanup)
-  .then(async (code) => {
-    await cleanup.run();
-    process.exit(code);
-  })
-  .catch(async (error: unknown) => {
-    console.error(error);
-    await cleanup.run();
-    process.exit(1);
-  });
+runWithCleanup(cleanup, () => main(cleanup));

@@ -11,6 +11,7 @@ import { getRuntime } from '../../layers/core/runtime';
 import { befriend, createPool, seedUsers } from '../support/db';
 import { startTestApp } from './helpers/local-app';
 import { NOT_JSON_ANSWER, TestClient, sleep, type Frame } from './helpers/ws-client';
+import { TestSockets } from './helpers/test-sockets';
 
 const WATCHER = 'e2e-flood-watcher';
 const FLOODERS = ['e2e-flood-a', 'e2e-flood-b'];
@@ -22,14 +23,10 @@ const FANOUT_INTERVAL_MS = 2000;
 
 let app: LocalApp;
 let pool: Pool;
-const clients: TestClient[] = [];
+const sockets = new TestSockets(() => app);
 const contextQueries = new Map<string, number>();
 
-async function connectAs(userId: string): Promise<TestClient> {
-  const client = await TestClient.connect(`ws://127.0.0.1:${app.ports.websocket}?Authorization=${app.mintToken(userId)}`);
-  clients.push(client);
-  return client;
-}
+const connectAs = (userId: string): Promise<TestClient> => sockets.connectAs(userId);
 
 const pageUrl = (i: number) => `https://example.com/flood/${i}`;
 const indexOf = (url: unknown) => Number(String(url).split('/').pop());
@@ -80,7 +77,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.close()));
+  await sockets.closeAll();
   await app?.close();
   await pool?.end();
 });

@@ -10,6 +10,7 @@ import type { MeterSnapshot } from '../../local/meter';
 import { befriend, createPool, seedUsers } from '../support/db';
 import { startTestApp } from './helpers/local-app';
 import { TestClient, ofType } from './helpers/ws-client';
+import { TestSockets } from './helpers/test-sockets';
 
 const SOLO = 'e2e-keepalive-solo';
 const ALICE = 'e2e-keepalive-alice';
@@ -25,7 +26,7 @@ const NOT_JSON = { type: 'error', message: 'Message is not valid JSON' };
 let app: LocalApp;
 let pool: Pool;
 const log: string[] = [];
-const clients: TestClient[] = [];
+const sockets = new TestSockets(() => app);
 
 beforeAll(async () => {
   pool = createPool();
@@ -41,7 +42,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.close()));
+  await sockets.closeAll();
   await app?.settle();
 });
 
@@ -50,11 +51,7 @@ afterAll(async () => {
   await pool?.end();
 });
 
-async function connectAs(userId: string): Promise<TestClient> {
-  const client = await TestClient.connect(`ws://127.0.0.1:${app.ports.websocket}?Authorization=${app.mintToken(userId)}`);
-  clients.push(client);
-  return client;
-}
+const connectAs = (userId: string): Promise<TestClient> => sockets.connectAs(userId);
 
 function invocations(snapshot: MeterSnapshot): Record<string, number> {
   return Object.fromEntries(Object.entries(snapshot.lambda).map(([id, fn]) => [id, fn.invocations]));

@@ -13,6 +13,7 @@ import { befriend, befriendAll, createPool, seedUsers, useSuiteDatabase } from '
 import { startTestApp } from './helpers/local-app';
 import { getPresence, mergeSnapshot, PresenceView, shownBy } from './helpers/presence-view';
 import { NOT_JSON_ANSWER, TestClient, ofType, type Frame } from './helpers/ws-client';
+import { TestSockets } from './helpers/test-sockets';
 
 type Level = 'pages' | 'status' | 'none';
 
@@ -34,13 +35,9 @@ const MAX_FRAME_BYTES = 32 * 1024;
 
 let app: LocalApp;
 let pool: Pool;
-const clients: TestClient[] = [];
+const sockets = new TestSockets(() => app);
 
-async function connectAs(userId: string): Promise<TestClient> {
-  const client = await TestClient.connect(`ws://127.0.0.1:${app.ports.websocket}?Authorization=${app.mintToken(userId)}`);
-  clients.push(client);
-  return client;
-}
+const connectAs = (userId: string): Promise<TestClient> => sockets.connectAs(userId);
 
 const presenceOf = (userId: string): Promise<PresenceSnapshot> => getPresence(app.ports.rest, app.mintToken(userId));
 const isSnapshotPart = (frame: Frame) => frame.type === 'presence-snapshot';
@@ -98,7 +95,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.close()));
+  await sockets.closeAll();
   // Every $disconnect (and the pushes it makes) ends here, so none reaches the next test's sockets.
   await app.settle();
 });

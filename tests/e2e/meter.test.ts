@@ -17,6 +17,7 @@ import { PrivateRedis } from '../support/redis-server';
 import { runTsx } from './helpers/commands';
 import { startPublishedApp, type PublishedApp } from './helpers/published-app';
 import { TestClient, ofType } from './helpers/ws-client';
+import { TestSockets } from './helpers/test-sockets';
 
 const ALICE = 'e2e-meter-alice';
 const BOB = 'e2e-meter-bob';
@@ -24,7 +25,7 @@ const SHARDS = 2;
 
 let published: PublishedApp;
 let pool: Pool;
-const clients: TestClient[] = [];
+const sockets = new TestSockets(app);
 
 /** What the test's clients received, counted at the client. */
 const received = { frames: 0, bytes: 0 };
@@ -44,7 +45,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   // A failed test leaves no socket open for the next one.
-  await Promise.all(clients.splice(0).map((client) => client.close()));
+  await sockets.closeAll();
   await app().settle();
 });
 
@@ -57,13 +58,10 @@ function app() {
   return published.app;
 }
 
-function wsUrl(query = ''): string {
-  return `ws://127.0.0.1:${app().ports.websocket}${query}`;
-}
+const wsUrl = (query = ''): string => sockets.url(query);
 
 async function connectAs(userId: string): Promise<TestClient> {
-  const client = await TestClient.connect(wsUrl(`?Authorization=${app().mintToken(userId)}`));
-  clients.push(client);
+  const client = await sockets.connectAs(userId);
   client.socket.on('message', (data: Buffer) => {
     received.frames += 1;
     received.bytes += data.length;

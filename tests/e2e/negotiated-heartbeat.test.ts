@@ -13,6 +13,7 @@ import { befriendAll, createPool, seedUsers } from '../support/db';
 import { startTestApp } from './helpers/local-app';
 import { getPresence } from './helpers/presence-view';
 import { NOT_JSON_ANSWER, TestClient, ofType, sleep } from './helpers/ws-client';
+import { TestSockets } from './helpers/test-sockets';
 
 const WATCHER = 'e2e-heartbeat-watcher';
 const LONG = 'e2e-heartbeat-long';
@@ -30,15 +31,10 @@ const REASON = { message: 'heartbeat must be a whole number of seconds from 1 to
 
 let app: LocalApp;
 let pool: Pool;
-const clients: TestClient[] = [];
+const sockets = new TestSockets(() => app);
 
-const url = (userId: string, query = '') => `ws://127.0.0.1:${app.ports.websocket}?Authorization=${app.mintToken(userId)}${query}`;
-
-async function connectAs(userId: string, query = ''): Promise<TestClient> {
-  const client = await TestClient.connect(url(userId, query));
-  clients.push(client);
-  return client;
-}
+const url = (userId: string, query = ''): string => sockets.urlOf(userId, query);
+const connectAs = (userId: string, query = ''): Promise<TestClient> => sockets.connectAs(userId, query);
 
 async function isOnline(viewer: string, userId: string): Promise<boolean> {
   const presence = await getPresence(app.ports.rest, app.mintToken(viewer));
@@ -59,7 +55,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.close()));
+  await sockets.closeAll();
   await app.settle();
 });
 

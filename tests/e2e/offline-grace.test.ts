@@ -11,6 +11,7 @@ import { befriend, createPool, seedUsers } from '../support/db';
 import { startTestApp } from './helpers/local-app';
 import { getPresence } from './helpers/presence-view';
 import { NOT_JSON_ANSWER, TestClient, ofType, sleep } from './helpers/ws-client';
+import { TestSockets } from './helpers/test-sockets';
 
 const ALICE = 'e2e-grace-alice';
 const BOB = 'e2e-grace-bob';
@@ -20,13 +21,9 @@ const SWEEP_SLACK_MS = 10_000;
 
 let app: LocalApp;
 let pool: Pool;
-const clients: TestClient[] = [];
+const sockets = new TestSockets(() => app);
 
-async function connectAs(userId: string): Promise<TestClient> {
-  const client = await TestClient.connect(`ws://127.0.0.1:${app.ports.websocket}?Authorization=${app.mintToken(userId)}`);
-  clients.push(client);
-  return client;
-}
+const connectAs = (userId: string): Promise<TestClient> => sockets.connectAs(userId);
 
 async function aliceAsBobSeesHer() {
   const presence = await getPresence(app.ports.rest, app.mintToken(BOB));
@@ -53,7 +50,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.close()));
+  await sockets.closeAll();
   await app.settle();
   // Let a user left leaving by this test be announced, so the next test starts from a quiet state.
   await sweptAfter(Date.now() + GRACE_MS);

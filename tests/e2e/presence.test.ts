@@ -10,6 +10,7 @@ import { startTestApp } from './helpers/local-app';
 import { befriend, createPool, seedUsers } from '../support/db';
 import { leanClient } from '../support/lean-client';
 import { NOT_JSON_ANSWER, TestClient, ofType } from './helpers/ws-client';
+import { TestSockets } from './helpers/test-sockets';
 
 const ALICE = 'e2e-presence-alice';
 const BOB = 'e2e-presence-bob';
@@ -17,17 +18,10 @@ const CAROL = 'e2e-presence-carol'; // a stranger to both
 
 let app: LocalApp;
 let pool: Pool;
-const clients: TestClient[] = [];
+const sockets = new TestSockets(() => app);
 
-function wsUrl(query = ''): string {
-  return `ws://127.0.0.1:${app.ports.websocket}${query}`;
-}
-
-async function connectAs(userId: string): Promise<TestClient> {
-  const client = await TestClient.connect(wsUrl(`?Authorization=${app.mintToken(userId)}`));
-  clients.push(client);
-  return client;
-}
+const wsUrl = (query = ''): string => sockets.url(query);
+const connectAs = (userId: string): Promise<TestClient> => sockets.connectAs(userId);
 
 function rest(path: string, token?: string, init: RequestInit = {}): Promise<Response> {
   return fetch(`http://127.0.0.1:${app.ports.rest}${path}`, {
@@ -50,7 +44,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.close()));
+  await sockets.closeAll();
   // Let $disconnect of this test's sockets finish, so its pushes cannot reach the next test's clients.
   await app.settle();
 });
@@ -155,8 +149,7 @@ describe('handshake', () => {
   });
 
   it('accepts the token in Sec-WebSocket-Protocol and echoes the named subprotocol', async () => {
-    const client = await TestClient.connect(wsUrl(), ['presence', app.mintToken(ALICE)]);
-    clients.push(client);
+    const client = sockets.track(await TestClient.connect(wsUrl(), ['presence', app.mintToken(ALICE)]));
     expect(client.socket.protocol).toBe('presence');
   });
 });
