@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readCommandLine } from './command-line';
 import { templateStatusShards } from './lambda-template';
 import type { GraphSize } from './seed';
 
@@ -34,20 +35,36 @@ export interface Settings {
   keyPrefix: string;
 }
 
+const USAGE = `usage: npm run bench -- [--smoke] [--profile] [--runs N] [--containers N] [--skip-sweep-large]
+       npm run bench -- --scenario <name> [--json] [--profile] [--invocations N]
+  --smoke             a tiny graph and one run: checks the benchmark works, its figures mean nothing
+  --profile           CPU profiles of the handlers, summarised after the tables
+  --runs N            runs per scenario (default 5; medians are reported)
+  --containers N      worker threads standing in for Lambda containers (default: one per core)
+  --skip-sweep-large  leave out the 10,000-user sweep (projected from the 1,000-user one)
+  --scenario <name>   one scenario of bench/scenarios.ts (lambda: one invocation at a time, as Lambda bills)
+  --json              with --scenario: exactly one JSON object on stdout, progress on stderr
+  --invocations N     measured invocations per function of the lambda and signers scenarios (default 200)`;
+
 export function parseSettings(args: string[] = process.argv.slice(2)): Settings {
-  const { values: options } = parseArgs({
+  const { values: options } = readCommandLine(
+    USAGE,
+    () =>
+      parseArgs({
+        args,
+        options: {
+          smoke: { type: 'boolean', default: false },
+          profile: { type: 'boolean', default: false },
+          runs: { type: 'string' },
+          containers: { type: 'string' },
+          'skip-sweep-large': { type: 'boolean', default: false },
+          scenario: { type: 'string' },
+          json: { type: 'boolean', default: false },
+          invocations: { type: 'string' },
+        },
+      }),
     args,
-    options: {
-      smoke: { type: 'boolean', default: false },
-      profile: { type: 'boolean', default: false },
-      runs: { type: 'string' },
-      containers: { type: 'string' },
-      'skip-sweep-large': { type: 'boolean', default: false },
-      scenario: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      invocations: { type: 'string' },
-    },
-  });
+  );
   const smoke = options.smoke;
   const lambda = {
     invocations: options.invocations !== undefined ? Number(options.invocations) : smoke ? 3 : 200,

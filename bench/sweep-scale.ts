@@ -31,6 +31,7 @@ import { KeySpace } from '../layers/core/keys';
 import { createRuntime, type Runtime } from '../layers/core/runtime';
 import type { SweepBatchResult } from '../layers/core/timeout-sweeper';
 import { startManagementApi } from '../local/management-api';
+import { readCommandLine } from './command-line';
 import { deleteRedisPrefix } from './seed';
 
 const ROOT = join(__dirname, '..');
@@ -393,6 +394,9 @@ function table(rows: Row[]): string {
   return [row(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(row)].join('\n');
 }
 
+const USAGE = `usage: npx tsx bench/sweep-scale.ts [--users 10000,100000] [--shards 16] [--batch 500]
+                                  [--concurrency 16] [--friends 20] [--push-concurrency 64]`;
+
 function positiveInts(value: string, name: string): number[] {
   const numbers = value.split(',').map((part) => Number(part.trim()));
   if (numbers.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--${name} takes positive integers`);
@@ -400,17 +404,19 @@ function positiveInts(value: string, name: string): number[] {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      users: { type: 'string', default: '10000,100000' },
-      shards: { type: 'string', default: '16' },
-      batch: { type: 'string', default: '500' },
-      concurrency: { type: 'string', default: '16' },
-      friends: { type: 'string', default: '20' },
-      'push-concurrency': { type: 'string', default: '64' },
-    },
-    strict: true,
-  });
+  const { values } = readCommandLine(USAGE, () =>
+    parseArgs({
+      options: {
+        users: { type: 'string', default: '10000,100000' },
+        shards: { type: 'string', default: '16' },
+        batch: { type: 'string', default: '500' },
+        concurrency: { type: 'string', default: '16' },
+        friends: { type: 'string', default: '20' },
+        'push-concurrency': { type: 'string', default: '64' },
+      },
+      strict: true,
+    }),
+  );
   const options: Options = {
     users: positiveInts(values.users, 'users'),
     shards: positiveInts(values.shards, 'shards')[0]!,

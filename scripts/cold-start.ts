@@ -134,17 +134,26 @@ export function formatRows(rows: readonly ColdStartRow[], runs: number, dependen
   ].join('\n');
 }
 
+/** A wrong argument: its message and the usage are printed, exit code 2. */
+class UsageError extends Error {}
+
 interface Args {
   buildDir: string;
   runs: number;
   check: boolean;
 }
 
-function parseArgs(argv: string[]): Args {
+const USAGE = `usage: npm run cold-start -- [--build-dir DIR] [--runs N] [--check]
+  --build-dir DIR  the built functions (default .aws-sam/build: npm run build)
+  --runs N         loads of each bundle in a fresh process (default 7; medians are reported)
+  --check          exit 1 when a goal is missed`;
+
+function parseArgs(argv: string[]): Args | 'help' {
   const args: Args = { buildDir: join(REPO_ROOT, '.aws-sam', 'build'), runs: 7, check: false };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     const value = argv[i + 1];
+    if (arg === '--help' || arg === '-h') return 'help';
     if (arg === '--check') args.check = true;
     else if (arg === '--build-dir' && value) {
       args.buildDir = resolve(process.cwd(), value);
@@ -152,7 +161,7 @@ function parseArgs(argv: string[]): Args {
     } else if (arg === '--runs' && value && /^[1-9]\d*$/.test(value)) {
       args.runs = Number(value);
       i += 1;
-    } else throw new Error(`usage: npm run cold-start -- [--build-dir DIR] [--runs N] [--check] (got "${arg}")`);
+    } else throw new UsageError(`${arg} is not an option here, or lacks its value\n${USAGE}`);
   }
   return args;
 }
@@ -160,6 +169,10 @@ function parseArgs(argv: string[]): Args {
 function main(): void {
   try {
     const args = parseArgs(process.argv.slice(2));
+    if (args === 'help') {
+      console.log(USAGE);
+      return;
+    }
     const build = checkBuild(args.buildDir);
     const functions = build.functions.filter((fn) => fn.handlerFile && fn.layerModules.length > 0);
     const modulesDir = functions[0]?.layerModules[0];
@@ -200,7 +213,7 @@ function main(): void {
     if (args.check && missed.length > 0) process.exitCode = 1;
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));
-    process.exitCode = 1;
+    process.exitCode = error instanceof UsageError ? 2 : 1;
   }
 }
 

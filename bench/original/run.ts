@@ -31,6 +31,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readCommandLine } from '../command-line';
 import { Cleanup, runWithCleanup } from '../fixtures';
 import { ORIGINAL_TLS_CHANGE, buildEnvironment, buildOriginal, buildOurs, originalLayer } from './build';
 import { setUpFixtures } from './fixtures';
@@ -53,23 +54,30 @@ const HOW_TO_GET_IT =
 const ALL_PATHS: readonly PathName[] = ['heartbeat', 'update-20', 'update-200', 'get-presence-200', 'sweep'];
 const LOAD_PATHS = ['heartbeat', 'update-20'] as const;
 
+const USAGE = `usage: npm run bench:original -- --original <dir> [--invocations 200] [--warmups 5] [--runs 5]
+         [--paths ${ALL_PATHS.join(',')}] [--no-throughput] [--json]
+         [--sweep-invocations 20] [--stale 100] [--duration-ms 2000] [--warmup-ms 1000] [--concurrency 16]
+  <dir> is a checkout of github.com/PageNow/presence-api with its layer's packages installed (this file's header)`;
+
 function settings() {
-  const { values } = parseArgs({
-    options: {
-      original: { type: 'string' },
-      invocations: { type: 'string', default: '200' },
-      warmups: { type: 'string', default: '5' },
-      'sweep-invocations': { type: 'string', default: '20' },
-      stale: { type: 'string', default: '100' },
-      runs: { type: 'string', default: '5' },
-      'duration-ms': { type: 'string', default: '2000' },
-      'warmup-ms': { type: 'string', default: '1000' },
-      concurrency: { type: 'string', default: '16' },
-      paths: { type: 'string', default: ALL_PATHS.join(',') },
-      'no-throughput': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-    },
-  });
+  const { values } = readCommandLine(USAGE, () =>
+    parseArgs({
+      options: {
+        original: { type: 'string' },
+        invocations: { type: 'string', default: '200' },
+        warmups: { type: 'string', default: '5' },
+        'sweep-invocations': { type: 'string', default: '20' },
+        stale: { type: 'string', default: '100' },
+        runs: { type: 'string', default: '5' },
+        'duration-ms': { type: 'string', default: '2000' },
+        'warmup-ms': { type: 'string', default: '1000' },
+        concurrency: { type: 'string', default: '16' },
+        paths: { type: 'string', default: ALL_PATHS.join(',') },
+        'no-throughput': { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+      },
+    }),
+  );
   const count = (name: keyof typeof values): number => {
     const value = Number(values[name]);
     if (!Number.isInteger(value) || value < 1) {
