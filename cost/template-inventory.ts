@@ -4,7 +4,7 @@
  * dashboards, Lambda's own log level, and the defaults of the parameters that size the sweep and the shards.
  */
 import path from 'node:path';
-import { loadTemplate, type CfnTemplate, type CfnValue } from '../template/cfn-yaml';
+import { cfnMapping, loadTemplate, type CfnTemplate, type CfnValue } from '../template/cfn-yaml';
 import { readFunctions } from '../template/functions';
 import { resolvedString } from '../template/intrinsics';
 
@@ -34,23 +34,19 @@ export interface TemplateInventory {
   platformLogLevel: string;
 }
 
-function record(value: unknown): Record<string, CfnValue> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, CfnValue>) : {};
-}
-
 function parameterDefault(template: CfnTemplate, name: string): CfnValue | undefined {
   return template.Parameters?.[name]?.Default;
 }
 
 /** A literal, or a Ref to a parameter, as its default. */
 function defaultValue(template: CfnTemplate, value: CfnValue | undefined): CfnValue | undefined {
-  const ref = record(value).Ref;
+  const ref = cfnMapping(value).Ref;
   return typeof ref === 'string' ? parameterDefault(template, ref) : value;
 }
 
 function readsPasswordSecret(policies: CfnValue | undefined): boolean {
   return (
-    Array.isArray(policies) && policies.some((policy) => Object.keys(record(policy)).includes('AWSSecretsManagerGetSecretValuePolicy'))
+    Array.isArray(policies) && policies.some((policy) => Object.keys(cfnMapping(policy)).includes('AWSSecretsManagerGetSecretValuePolicy'))
   );
 }
 
@@ -58,16 +54,16 @@ function readsPasswordSecret(policies: CfnValue | undefined): boolean {
 function alarmMetrics(properties: Record<string, CfnValue>): number {
   const metrics = properties.Metrics;
   if (!Array.isArray(metrics)) return 1;
-  return metrics.filter((query) => record(query).MetricStat !== undefined).length;
+  return metrics.filter((query) => cfnMapping(query).MetricStat !== undefined).length;
 }
 
 export function readInventory(templatePath = path.join(REPO_ROOT, 'template.yaml')): TemplateInventory {
   const template = loadTemplate(templatePath);
-  const globals = record(template.Globals?.Function);
+  const globals = cfnMapping(template.Globals?.Function);
   const globalArchitectures = globals.Architectures;
   const functions: Record<string, FunctionInventory> = {};
   for (const [logicalId, spec] of readFunctions(template, REPO_ROOT)) {
-    const properties = record(template.Resources[logicalId]?.Properties);
+    const properties = cfnMapping(template.Resources[logicalId]?.Properties);
     const architectures = properties.Architectures ?? globalArchitectures;
     functions[logicalId] = {
       memoryMb: spec.memoryMb,
@@ -78,7 +74,7 @@ export function readInventory(templatePath = path.join(REPO_ROOT, 'template.yaml
   const alarms: AlarmInventory[] = [];
   let dashboards = 0;
   for (const [name, resource] of Object.entries(template.Resources)) {
-    if (resource.Type === 'AWS::CloudWatch::Alarm') alarms.push({ name, metrics: alarmMetrics(record(resource.Properties)) });
+    if (resource.Type === 'AWS::CloudWatch::Alarm') alarms.push({ name, metrics: alarmMetrics(cfnMapping(resource.Properties)) });
     if (resource.Type === 'AWS::CloudWatch::Dashboard') dashboards += 1;
   }
   return {
@@ -88,7 +84,7 @@ export function readInventory(templatePath = path.join(REPO_ROOT, 'template.yaml
     statusShardCount: Number(parameterDefault(template, 'StatusShardCount') ?? 16),
     logRetentionDays: Number(parameterDefault(template, 'LogRetentionDays') ?? 30),
     // Lambda's default when the template sets none.
-    platformLogLevel: resolvedString(defaultValue(template, record(globals.LoggingConfig).SystemLogLevel) ?? 'INFO', 'SystemLogLevel'),
+    platformLogLevel: resolvedString(defaultValue(template, cfnMapping(globals.LoggingConfig).SystemLogLevel) ?? 'INFO', 'SystemLogLevel'),
     sweepScheduleExpression: resolvedString(
       parameterDefault(template, 'SweepScheduleExpression') ?? 'rate(1 minute)',
       'SweepScheduleExpression Default',

@@ -20,7 +20,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { bundledPackages, exportsName, loadInFreshProcess, requiredPackages, type SourceMap } from './bundle-inspection';
-import { loadTemplate, type CfnTemplate, type CfnValue } from '../template/cfn-yaml';
+import { cfnMapping, loadTemplate, type CfnTemplate, type CfnValue } from '../template/cfn-yaml';
 
 export const REPO_ROOT = resolve(__dirname, '..');
 
@@ -116,10 +116,6 @@ export interface CheckOptions {
 }
 
 type Props = Record<string, CfnValue>;
-
-function record(value: unknown): Props {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Props) : {};
-}
 
 function isDirectory(path: string): boolean {
   return existsSync(path) && statSync(path).isDirectory();
@@ -227,7 +223,7 @@ function listOf(value: CfnValue | undefined): CfnValue[] {
 
 function layerRefs(value: CfnValue | undefined): string[] {
   return listOf(value).flatMap((item) => {
-    const ref = record(item).Ref;
+    const ref = cfnMapping(item).Ref;
     return typeof ref === 'string' ? [ref] : [];
   });
 }
@@ -240,8 +236,8 @@ function checkFunction(
   options: CheckOptions,
   problems: string[],
 ): FunctionReport {
-  const globals = record(template.Globals?.Function);
-  const own = record(template.Resources[logicalId]?.Properties);
+  const globals = cfnMapping(template.Globals?.Function);
+  const own = cfnMapping(template.Resources[logicalId]?.Properties);
   // SAM Globals: a function's own scalar values win; lists such as Layers are added to the global ones.
   const properties: Props = { ...globals, ...own, Layers: [...listOf(globals.Layers), ...listOf(own.Layers)] };
   const handler = typeof properties.Handler === 'string' ? properties.Handler : '';
@@ -351,7 +347,7 @@ function checkPackages(
 /** Every local artifact path the built template names (CodeUri, ContentUri, DefinitionUri) must exist. */
 function checkArtifactPaths(buildDir: string, template: CfnTemplate, problems: string[]): void {
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
-    const properties = record(resource.Properties);
+    const properties = cfnMapping(resource.Properties);
     for (const key of ['CodeUri', 'ContentUri', 'DefinitionUri']) {
       const uri = properties[key];
       if (typeof uri !== 'string' || /^s3:\/\//.test(uri)) continue;
@@ -383,7 +379,7 @@ export function checkBuild(buildDir: string, options: CheckOptions = {}): BuildR
 
   const layers = new Map<string, LayerReport>();
   for (const id of ofType('AWS::Serverless::LayerVersion')) {
-    const layer = checkLayer(dir, id, record(template.Resources[id]?.Properties), options.runtimeDependencies, problems);
+    const layer = checkLayer(dir, id, cfnMapping(template.Resources[id]?.Properties), options.runtimeDependencies, problems);
     if (layer) {
       layers.set(id, layer);
       report.layers.push(layer);

@@ -8,6 +8,11 @@ import { parse, type Tags, type YAMLMap, type YAMLSeq } from 'yaml';
 
 export type CfnValue = string | number | boolean | null | CfnValue[] | { [key: string]: CfnValue };
 
+/** `value` when it is a mapping, else an empty one: a missing or malformed section reads as empty. */
+export function cfnMapping(value: unknown): Record<string, CfnValue> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, CfnValue>) : {};
+}
+
 export interface CfnResource {
   Type: string;
   Properties?: Record<string, CfnValue>;

@@ -3,7 +3,7 @@
  * EntryPoints sam build uses), which export to call (Handler), and the Lambda timeout.
  */
 import path from 'node:path';
-import type { CfnTemplate, CfnValue } from './cfn-yaml';
+import { cfnMapping, type CfnTemplate } from './cfn-yaml';
 import { localFunctionArn } from './intrinsics';
 
 export interface FunctionSpec {
@@ -17,17 +17,13 @@ export interface FunctionSpec {
   memoryMb: number;
 }
 
-function asRecord(value: unknown): Record<string, CfnValue> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, CfnValue>) : {};
-}
-
 export function readFunctions(template: CfnTemplate, rootDir: string): Map<string, FunctionSpec> {
-  const globals = asRecord(template.Globals?.Function);
+  const globals = cfnMapping(template.Globals?.Function);
   const functions = new Map<string, FunctionSpec>();
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
     if (resource.Type !== 'AWS::Serverless::Function') continue;
-    const properties = asRecord(resource.Properties);
-    const build = asRecord(asRecord(resource.Metadata).BuildProperties);
+    const properties = cfnMapping(resource.Properties);
+    const build = cfnMapping(cfnMapping(resource.Metadata).BuildProperties);
     const entryPoints = build.EntryPoints;
     const entry = Array.isArray(entryPoints) ? entryPoints[0] : undefined;
     const handler = properties.Handler;

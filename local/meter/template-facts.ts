@@ -4,7 +4,7 @@
  * so a change there shows in the meter without a second list.
  */
 import path from 'node:path';
-import { loadTemplate, type CfnValue } from '../../template/cfn-yaml';
+import { cfnMapping, loadTemplate, type CfnValue } from '../../template/cfn-yaml';
 import { REPO_ROOT } from '../../template';
 import type { MeteredFunction } from './meter';
 
@@ -18,21 +18,17 @@ const DEFAULT_ARCHITECTURE = 'x86_64';
 /** Step Functions' default when a state machine names no Type. */
 const DEFAULT_STATE_MACHINE_TYPE = 'STANDARD';
 
-function record(value: unknown): Record<string, CfnValue> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, CfnValue>) : {};
-}
-
 function architectureOf(value: CfnValue | undefined): string | undefined {
   return Array.isArray(value) && typeof value[0] === 'string' ? value[0] : undefined;
 }
 
 export function readTemplateFacts(templatePath = path.join(REPO_ROOT, 'template.yaml')): TemplateFacts {
   const template = loadTemplate(templatePath);
-  const globals = record(template.Globals?.Function);
+  const globals = cfnMapping(template.Globals?.Function);
   const functions: MeteredFunction[] = [];
   const machineTypes = new Set<string>();
   for (const [logicalId, resource] of Object.entries(template.Resources)) {
-    const properties = record(resource.Properties);
+    const properties = cfnMapping(resource.Properties);
     if (resource.Type === 'AWS::Serverless::Function') {
       functions.push({
         logicalId,

@@ -43,7 +43,6 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await sockets.closeAll();
-  await app?.settle();
 });
 
 afterAll(async () => {

@@ -96,8 +96,6 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await sockets.closeAll();
-  // Every $disconnect (and the pushes it makes) ends here, so none reaches the next test's sockets.
-  await app.settle();
 });
 
 afterAll(async () => {

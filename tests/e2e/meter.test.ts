@@ -46,7 +46,6 @@ beforeAll(async () => {
 afterEach(async () => {
   // A failed test leaves no socket open for the next one.
   await sockets.closeAll();
-  await app().settle();
 });
 
 afterAll(async () => {

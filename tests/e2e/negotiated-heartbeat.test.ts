@@ -56,7 +56,6 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await sockets.closeAll();
-  await app.settle();
 });
 
 afterAll(async () => {

@@ -51,7 +51,6 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await sockets.closeAll();
-  await app.settle();
   // Let a user left leaving by this test be announced, so the next test starts from a quiet state.
   await sweptAfter(Date.now() + GRACE_MS);
 });

@@ -45,8 +45,6 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await sockets.closeAll();
-  // Let $disconnect of this test's sockets finish, so its pushes cannot reach the next test's clients.
-  await app.settle();
 });
 
 afterAll(async () => {

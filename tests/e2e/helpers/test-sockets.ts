@@ -1,6 +1,6 @@
 /**
  * The WebSockets a test file opens on its local stack, as users with the token in the query string
- * (as PageNow's extension sends it), all closed together after each test.
+ * (as PageNow's extension sends it), all closed together after each test, with the stack settled.
  */
 import type { LocalApp } from '../../../local/app';
 import { TestClient } from './ws-client';
@@ -32,7 +32,12 @@ export class TestSockets {
     return client;
   }
 
+  /**
+   * Closes every socket opened since the last call, then waits until the stack is idle: each $disconnect
+   * (and the pushes it makes) has finished, so none of them reaches the next test's sockets.
+   */
   async closeAll(): Promise<void> {
     await Promise.all(this.open.splice(0).map((client) => client.close()));
+    await this.app().settle();
   }
 }
