@@ -1,4 +1,4 @@
-import { selectSubprotocol } from '../layers/core/auth/websocket-token';
+import { selectSubprotocol, type HandshakeRequest } from '../layers/core/auth/websocket-token';
 import { connectionActivity, connectionUser } from '../layers/core/http/identity';
 import { websocketHandler } from '../layers/core/lambda/build';
 import { containerConfig } from '../layers/core/runtime/config';
@@ -15,14 +15,12 @@ const service = presenceService(config, {
   gateway: gatewayOnFirstUse(),
 });
 
-type HandshakeEvent = { headers?: Record<string, string | undefined>; queryStringParameters?: Record<string, string | undefined> };
-
 /**
  * $connect (after the authorizer): register the connection; a user who came online is announced to
  * friends. A `heartbeat` parameter outside 1-540 s refuses the handshake with 400 and the reason.
  */
 export const handler = websocketHandler(service, async (event, log) => {
-  const handshake = event as HandshakeEvent;
+  const handshake = event as HandshakeRequest;
   const heartbeatSeconds = parseHeartbeatParameter(handshake.queryStringParameters);
   const { cameOnline, sent } = await service.connect(connectionUser(event), connectionActivity(event, config.presence.timeoutMs));
   Object.assign(log, { cameOnline, pushes: sent, ...(heartbeatSeconds ? { heartbeatSeconds } : {}) });

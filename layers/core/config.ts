@@ -269,7 +269,7 @@ export function longestAllowanceMs(presence: Pick<PresenceConfig, 'timeoutMs'>):
  * friends 96 % of the flaps PageNow's extension makes at API Gateway's 2-hour cap (it reconnects at its
  * next one-minute alarm), and announces a real departure at most about 1.5 minutes late.
  */
-export const DEFAULT_OFFLINE_GRACE_SECONDS = 30;
+const DEFAULT_OFFLINE_GRACE_SECONDS = 30;
 
 /**
  * No offline grace outlasts the longest allowance: the sweep's backstop (users without a due time)
@@ -312,7 +312,7 @@ function loadLimits(env: Env): RateLimits {
  * Where a Cognito token holds the username, which the original PageNow service and its clients use as
  * the user id (user_table.user_id): `cognito:username` in ID tokens, `username` in access tokens.
  */
-export const USERNAME_CLAIM: Readonly<Record<TokenUse, string>> = { id: 'cognito:username', access: 'username' };
+const USERNAME_CLAIM: Readonly<Record<TokenUse, string>> = { id: 'cognito:username', access: 'username' };
 
 /** Claims a Cognito token of one kind never carries: a user id claim among them can never match. */
 const NEVER_IN: Readonly<Record<TokenUse, readonly string[]>> = {
@@ -330,7 +330,7 @@ function tokenUseOf(env: Env): TokenUse {
  * The claim holding the user id in the tokens the WebSocket authorizer accepts: USER_ID_CLAIM, by default
  * the username claim of the configured token type. A claim that token type never carries is refused.
  */
-export function userIdClaimOf(env: Env, tokenUse: TokenUse): string {
+function userIdClaimOf(env: Env, tokenUse: TokenUse): string {
   const claim = str(env, 'USER_ID_CLAIM', USERNAME_CLAIM[tokenUse]);
   if (NEVER_IN[tokenUse].includes(claim) || (tokenUse === 'access' && claim.startsWith('custom:'))) {
     throw new ConfigError(
@@ -345,7 +345,7 @@ export function userIdClaimOf(env: Env, tokenUse: TokenUse): string {
  * accepts ID tokens unless methods require OAuth scopes): an access token's `username` is an ID token's
  * `cognito:username`; every other claim is named alike in both.
  */
-export function restUserIdClaim(claim: string): string {
+function restUserIdClaim(claim: string): string {
   return claim === USERNAME_CLAIM.access ? USERNAME_CLAIM.id : claim;
 }
 

@@ -53,6 +53,9 @@ export type SubscriptionLevel = 'pages' | 'status' | 'none';
 
 export const SUBSCRIPTION_LEVELS: readonly SubscriptionLevel[] = ['pages', 'status', 'none'];
 
+/** How much a level receives, as the Redis scripts rank it: a push of a kind reaches the levels ranked at least its own. */
+export const LEVEL_RANK: Readonly<Record<SubscriptionLevel, number>> = { none: 0, status: 1, pages: 2 };
+
 /** The connection a message arrived on, as its route knows it from API Gateway's event. */
 export interface ConnectionActivity {
   connectionId: string;

@@ -10,24 +10,25 @@ import {
   updatePresenceMessage,
   type ServerMessage,
 } from './messages';
-import type {
-  Clock,
-  ConnectionActivity,
-  ConnectionRef,
-  FanOutPage,
-  MessageVerdict,
-  Page,
-  PresenceEntry,
-  PresenceSnapshot,
-  SubscriptionLevel,
-  UserPresence,
-  UserProfile,
+import {
+  LEVEL_RANK,
+  type Clock,
+  type ConnectionActivity,
+  type ConnectionRef,
+  type FanOutPage,
+  type MessageVerdict,
+  type Page,
+  type PresenceEntry,
+  type PresenceSnapshot,
+  type SubscriptionLevel,
+  type UserPresence,
+  type UserProfile,
 } from './model';
 import type { ConnectionGateway } from './ports/connection-gateway';
 import type { FriendDirectory } from './ports/friend-directory';
 import type { PresenceStore } from './ports/presence-store';
 import { visiblePage } from './privacy';
-import { fanOut } from './push/fan-out';
+import { encode, fanOut } from './push/fan-out';
 import { connectionTargets, updateTargets } from './push/targets';
 
 export interface PresenceServiceDeps {
@@ -39,7 +40,7 @@ export interface PresenceServiceDeps {
 }
 
 /** A raised level is answered with a snapshot, and so is a connection's first subscribe (it starts at pages). */
-const RANK: Record<SubscriptionLevel | 'default', number> = { none: 0, status: 1, pages: 2, default: -1 };
+const RANK: Record<SubscriptionLevel | 'default', number> = { ...LEVEL_RANK, default: -1 };
 
 /** What a subscribe did: the level now, and the snapshot frames sent after `subscribed` (0 when not raised). */
 export interface SubscribeOutcome {
@@ -147,7 +148,7 @@ export class PresenceService {
 
   /** One frame to one connection, in order with the caller's others (a gone connection just ends there). */
   private async post(connectionId: string, message: ServerMessage): Promise<void> {
-    await this.gateway.post(connectionId, Buffer.from(JSON.stringify(message)));
+    await this.gateway.post(connectionId, encode(message));
   }
 
   /** Counts a frame no route matched against its connection's budget (the caller answers it with an error frame). */

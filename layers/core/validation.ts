@@ -91,7 +91,7 @@ export function parseHeartbeatParameter(query: Record<string, string | undefined
   const raw = query?.heartbeat;
   if (raw === undefined) return undefined;
   const seconds = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || !Number.isInteger(seconds) || seconds < 1 || seconds > MAX_HEARTBEAT_SECONDS) {
+  if (!/^\d+$/.test(raw.trim()) || seconds < 1 || seconds > MAX_HEARTBEAT_SECONDS) {
     throw new BadRequestError(`heartbeat must be a whole number of seconds from 1 to ${MAX_HEARTBEAT_SECONDS}`);
   }
   return seconds;

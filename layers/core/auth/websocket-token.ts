@@ -3,6 +3,7 @@
  * parameter (the extension) or a `Sec-WebSocket-Protocol` entry (browsers,
  * which cannot set headers on a WebSocket).
  */
+import { headerValue } from '../http/headers';
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
@@ -11,14 +12,8 @@ export interface HandshakeRequest {
   headers?: Record<string, string | undefined> | null;
 }
 
-function header(request: HandshakeRequest, name: string): string | undefined {
-  const headers = request.headers ?? {};
-  const key = Object.keys(headers).find((candidate) => candidate.toLowerCase() === name);
-  return key ? headers[key] : undefined;
-}
-
 export function offeredSubprotocols(request: HandshakeRequest): string[] {
-  return (header(request, 'sec-websocket-protocol') ?? '')
+  return (headerValue(request.headers, 'sec-websocket-protocol') ?? '')
     .split(',')
     .map((entry) => entry.trim())
     .filter(Boolean);

@@ -3,9 +3,8 @@ import type { PostgresConfig } from '../config';
 import { ServiceUnavailableError } from '../errors';
 import { logger } from '../logger';
 import { countBy, Metric } from '../metrics';
+import { readSecretString } from '../secrets';
 import { isLostConnection, isPostgresOutage } from './failures';
-
-type SecretsManager = typeof import('@aws-sdk/client-secrets-manager');
 
 /**
  * Reads the password once per container; pg calls this only when it opens a connection. The Secrets
@@ -14,25 +13,14 @@ type SecretsManager = typeof import('@aws-sdk/client-secrets-manager');
 export function secretPassword(secretArn: string, region: string | undefined, timeoutMs: number): () => Promise<string> {
   let cached: Promise<string> | undefined;
   const read = async (): Promise<string> => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
-    const { GetSecretValueCommand, SecretsManagerClient } = require('@aws-sdk/client-secrets-manager') as SecretsManager;
-    return new SecretsManagerClient({
-      region,
-      maxAttempts: 2,
-      // Without throwOnRequestTimeout the SDK only warns when a request runs past requestTimeout, and waits on.
-      requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
-    })
-      .send(new GetSecretValueCommand({ SecretId: secretArn }))
-      .then((output) => {
-        const raw = output.SecretString ?? '';
-        try {
-          const parsed = JSON.parse(raw) as { password?: unknown };
-          if (typeof parsed.password === 'string') return parsed.password;
-        } catch {
-          // A plain-string secret is the password itself.
-        }
-        return raw;
-      });
+    const raw = await readSecretString(secretArn, region, timeoutMs);
+    try {
+      const parsed = JSON.parse(raw) as { password?: unknown };
+      if (typeof parsed.password === 'string') return parsed.password;
+    } catch {
+      // A plain-string secret is the password itself.
+    }
+    return raw;
   };
   return () => {
     cached ??= read().catch((error: unknown) => {

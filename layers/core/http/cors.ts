@@ -1,12 +1,10 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { AllowedOrigins } from '../config';
+import { headerValue } from './headers';
 
 /** The request's Origin header (API Gateway keeps the case the client sent; HTTP/2 clients send it lower case). */
 export function requestOrigin(event: Pick<APIGatewayProxyEvent, 'headers'>): string | undefined {
-  for (const [name, value] of Object.entries(event.headers ?? {})) {
-    if (name.toLowerCase() === 'origin' && value) return value;
-  }
-  return undefined;
+  return headerValue(event.headers, 'origin') || undefined;
 }
 
 /**

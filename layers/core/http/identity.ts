@@ -31,7 +31,7 @@ export function connectionActivity(
 }
 
 /** Whose tokens the REST routes accept, and where the user id is in their claims. */
-export interface RestCallers {
+interface RestCallers {
   userIdClaim: string;
   clientIds: readonly string[];
 }

@@ -1,4 +1,4 @@
-type SecretsManager = typeof import('@aws-sdk/client-secrets-manager');
+import { readSecretString } from '../secrets';
 
 /** What AUTH sends: a token alone (the default user), or an RBAC user and its password. */
 export interface RedisCredentials {
@@ -34,24 +34,7 @@ export function parseRedisSecret(secret: string): RedisCredentials {
   return { password: secret };
 }
 
-/**
- * Reads the credentials from Secrets Manager (the caller keeps them: one read per container). The client
- * loads only now, so a function configured without a secret never loads it; every wait is bounded:
- * `timeoutMs` to connect and to answer, two attempts.
- */
+/** Reads the credentials from Secrets Manager (the caller keeps them: one read per container). */
 export async function readRedisCredentials(secretArn: string, region: string | undefined, timeoutMs: number): Promise<RedisCredentials> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see above
-  const { GetSecretValueCommand, SecretsManagerClient } = require('@aws-sdk/client-secrets-manager') as SecretsManager;
-  const client = new SecretsManagerClient({
-    region,
-    maxAttempts: 2,
-    // Without throwOnRequestTimeout the SDK only warns when a request runs past requestTimeout, and waits on.
-    requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
-  });
-  try {
-    const output = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
-    return parseRedisSecret(output.SecretString ?? '');
-  } finally {
-    client.destroy();
-  }
+  return parseRedisSecret(await readSecretString(secretArn, region, timeoutMs));
 }

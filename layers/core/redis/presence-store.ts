@@ -4,6 +4,7 @@ import { ServiceUnavailableError } from '../errors';
 import type { KeySpace } from '../keys';
 import {
   HIDDEN_PAGE,
+  LEVEL_RANK,
   type ConnectionActivity,
   type ConnectionRef,
   type FanOutPage,
@@ -45,8 +46,6 @@ const VERDICTS: Record<number, MessageVerdict> = { 1: 'ok', 2: 'limited', 3: 'li
 /** A subscription level as the scripts store it (the first character of a cinfo entry), and back. */
 const LEVEL_CODES: Record<SubscriptionLevel, string> = { pages: 'p', status: 's', none: 'n' };
 const LEVELS_BY_CODE: Record<string, SubscriptionLevel | 'default'> = { p: 'pages', s: 'status', n: 'none', P: 'default' };
-/** The lowest level a push of this kind reaches (the scripts' ranks: 2 pages, 1 status). */
-const MIN_RANK: Record<Exclude<SubscriptionLevel, 'none'>, number> = { pages: 2, status: 1 };
 
 export interface StoreSettings {
   /** API Gateway closes a connection this long after it opened (its records never outlive it). */
@@ -375,14 +374,14 @@ export class RedisPresenceStore implements PresenceStore {
       // client CPU after the posts). A cluster gets one call per shard, below.
       const ids = [...new Set(userIds)];
       const keys = ids.flatMap((userId) => [this.keys.connections(userId), this.keys.connectionInfo(userId)]);
-      decode(await this.run('presenceLiveConnections', keys.length, ...keys, now, MIN_RANK[level], ...ids));
+      decode(await this.run('presenceLiveConnections', keys.length, ...keys, now, LEVEL_RANK[level], ...ids));
       return connections;
     }
     await this.perShard(
       userIds,
       (shard, ids) => {
         const keys = ids.flatMap((userId) => [this.keys.connections(userId, shard), this.keys.connectionInfo(userId, shard)]);
-        return ['presenceLiveConnections', keys.length, ...keys, now, MIN_RANK[level], ...ids];
+        return ['presenceLiveConnections', keys.length, ...keys, now, LEVEL_RANK[level], ...ids];
       },
       (_ids, reply) => decode(reply),
     );

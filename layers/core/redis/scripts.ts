@@ -53,7 +53,7 @@ const LIVE_AT_LEVEL = `
 local RANK = { n = 0, s = 1, p = 2, P = 2 }
 local function liveAtLevel(connKey, infoKey, now, minRank)
   local ids = redis.call('ZRANGEBYSCORE', connKey, '(' .. now, '+inf')
-  if #ids == 0 or minRank == 0 then return ids end
+  if #ids == 0 then return ids end
   local infos = redis.call('HMGET', infoKey, unpack(ids))
   local out = {}
   for i, id in ipairs(ids) do

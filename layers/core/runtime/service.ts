@@ -6,7 +6,7 @@ import { PresenceService } from '../presence-service';
 import { TimeoutSweeper } from '../timeout-sweeper';
 
 /** What a function hands the core: the store always, the directory and the gateway when it uses them. */
-export interface CoreParts {
+interface CoreParts {
   store: PresenceStore;
   directory?: FriendDirectory;
   gateway?: ConnectionGateway;
