@@ -402,8 +402,6 @@ export const PUSHER_CHANNELS_PLANS: ReadonlyArray<{ name: string; usd: number; c
   { name: 'Growth Plus', usd: 1_199, connections: 30_000, messagesPerDay: 90_000_000 },
 ];
 
-export const SUPPORTED_REGIONS = ['us-east-1'] as const;
-
 export class UnsupportedRegionError extends Error {}
 
 /** The AWS price table of a region, or one clear line saying why there is none. */

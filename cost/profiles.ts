@@ -100,8 +100,3 @@ export function connectedHoursPerMonth(profile: Profile): number {
 export function hoursPerMonth(profile: Profile): number {
   return 24 * profile.daysPerMonth;
 }
-
-/** Mean share of a month a user is online. */
-export function onlineShare(profile: Profile): number {
-  return profile.connectedHoursPerDay / 24;
-}

@@ -94,5 +94,3 @@ export const QUOTAS = {
       'Serverless caches: "maxclients 65000: The maximum number of clients that can be connected at one time". One Lambda environment holds one Redis connection.',
   },
 } satisfies Record<string, Quota>;
-
-export type QuotaName = keyof typeof QUOTAS;

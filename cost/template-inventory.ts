@@ -59,16 +59,12 @@ function alarmMetrics(properties: Record<string, CfnValue>): number {
 
 export function readInventory(templatePath = path.join(REPO_ROOT, 'template.yaml')): TemplateInventory {
   const template = loadTemplate(templatePath);
-  const globals = cfnMapping(template.Globals?.Function);
-  const globalArchitectures = globals.Architectures;
   const functions: Record<string, FunctionInventory> = {};
   for (const [logicalId, spec] of readFunctions(template, REPO_ROOT)) {
-    const properties = cfnMapping(template.Resources[logicalId]?.Properties);
-    const architectures = properties.Architectures ?? globalArchitectures;
     functions[logicalId] = {
       memoryMb: spec.memoryMb,
-      architecture: Array.isArray(architectures) && typeof architectures[0] === 'string' ? architectures[0] : 'x86_64',
-      usesPostgres: readsPasswordSecret(properties.Policies),
+      architecture: spec.architecture,
+      usesPostgres: readsPasswordSecret(cfnMapping(template.Resources[logicalId]?.Properties).Policies),
     };
   }
   const alarms: AlarmInventory[] = [];
@@ -84,7 +80,7 @@ export function readInventory(templatePath = path.join(REPO_ROOT, 'template.yaml
     statusShardCount: Number(parameterDefault(template, 'StatusShardCount') ?? 16),
     logRetentionDays: Number(parameterDefault(template, 'LogRetentionDays') ?? 30),
     // Lambda's default when the template sets none.
-    platformLogLevel: resolvedString(defaultValue(template, cfnMapping(globals.LoggingConfig).SystemLogLevel) ?? 'INFO', 'SystemLogLevel'),
+    platformLogLevel: resolvedString(defaultValue(template, cfnMapping(cfnMapping(template.Globals?.Function).LoggingConfig).SystemLogLevel) ?? 'INFO', 'SystemLogLevel'),
     sweepScheduleExpression: resolvedString(
       parameterDefault(template, 'SweepScheduleExpression') ?? 'rate(1 minute)',
       'SweepScheduleExpression Default',

@@ -18,7 +18,7 @@ import { applyEnvironment, localEnvironment } from './environment';
 import { startIdentityProvider, type MintTokenOptions } from './identity-provider';
 import { FunctionInvoker, closeHandlerRuntime, handlerRuntime } from './lambda/invoker';
 import { handleManagementRequest } from './management-api';
-import { Meter, meterPostgres, meterRedis, meterRoutes, readTemplateFacts, type MeterReader } from './meter';
+import { Meter, meterPostgres, meterRedis, meterRoutes, templateFacts, type MeterReader } from './meter';
 import { CognitoAuthorizer } from './rest/cognito-authorizer';
 import { RestGateway } from './rest/gateway';
 import { localRoutes } from './rest/local-routes';
@@ -218,7 +218,7 @@ export async function createLocalApp(options: LocalAppOptions = {}): Promise<Loc
     );
 
     // The meter's proxies stand between the functions and Redis / PostgreSQL; the handlers get their URLs.
-    const meter = new Meter(readTemplateFacts());
+    const meter = new Meter(templateFacts(stack));
     const [meteredRedis, meteredPostgres] = await startAll(
       [meterRedis(redis.url, meter), meterPostgres(postgres.url, meter)] as const,
       cleanups,

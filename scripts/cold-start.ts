@@ -22,11 +22,11 @@ import { bundleLoadEnvironment, loadInFreshProcess, type BundleLoad, type LoadTa
 import { checkBuild, firstUsePackages, REPO_ROOT } from './check-build';
 
 /** Goals, as ratios of load time to the floor's. */
-export const GOALS = { HeartbeatFunction: 2.2, any: 3 } as const;
+const GOALS = { HeartbeatFunction: 2.2, any: 3 } as const;
 
 const FLOOR = 'ioredis alone';
 
-export interface ColdStartRow {
+interface ColdStartRow {
   name: string;
   ms: number;
   msMin: number;
@@ -44,7 +44,7 @@ export interface ColdStartRow {
   packages: string[];
 }
 
-export function median(values: readonly number[]): number {
+function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
@@ -53,7 +53,7 @@ export function median(values: readonly number[]): number {
 const MB = 1024 * 1024;
 
 /** One row per target from its loads, the floor's first. */
-export function summarize(loads: Map<string, BundleLoad[]>): ColdStartRow[] {
+function summarize(loads: Map<string, BundleLoad[]>): ColdStartRow[] {
   const floor = loads.get(FLOOR) ?? [];
   const floorMs = median(floor.map((load) => load.ms));
   const floorRss = median(floor.map((load) => load.rssBytes));
@@ -79,7 +79,7 @@ export function summarize(loads: Map<string, BundleLoad[]>): ColdStartRow[] {
 }
 
 /** The goals a row misses, one line each. */
-export function missedGoals(rows: readonly ColdStartRow[]): string[] {
+function missedGoals(rows: readonly ColdStartRow[]): string[] {
   const missed: string[] = [];
   for (const row of rows) {
     if (row.name === FLOOR) continue;
@@ -94,7 +94,7 @@ function shownPackages(row: ColdStartRow, dependencies: ReadonlySet<string>): st
   return row.packages.filter((name) => dependencies.has(name)).join(', ');
 }
 
-export function formatRows(rows: readonly ColdStartRow[], runs: number, dependencies: ReadonlySet<string>): string {
+function formatRows(rows: readonly ColdStartRow[], runs: number, dependencies: ReadonlySet<string>): string {
   const header = [
     'function',
     'load ms (median)',
@@ -217,4 +217,4 @@ function main(): void {
   }
 }
 
-if (require.main === module) main();
+main();

@@ -6,11 +6,12 @@
  * ingest; its stderr is kept (the last lines) and shown only when something fails.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { MeterSnapshot } from '../local/meter';
-import type { StackRecord } from '../local/stacks';
+import { fetchMeter } from '../local/meter/client';
+import { runningStacks, type StackRecord } from '../local/stacks';
 import { REPO_ROOT } from '../template';
 import { LogAccounting } from './log-accounting';
 
@@ -80,32 +81,6 @@ class Tail {
   }
 }
 
-async function requestJson(url: string, init: RequestInit = {}): Promise<MeterSnapshot> {
-  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-  if (!response.ok) {
-    throw new Error(`${init.method ?? 'GET'} ${url} answered ${response.status}${response.status === 404 ? ' (this stack has no meter)' : ''}`);
-  }
-  return (await response.json()) as MeterSnapshot;
-}
-
-function readStackRecord(dir: string): StackRecord | undefined {
-  let files: string[];
-  try {
-    files = readdirSync(dir).filter((file) => file.endsWith('.json'));
-  } catch {
-    return undefined;
-  }
-  for (const file of files) {
-    try {
-      const record = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as StackRecord;
-      if (record?.ports?.rest && record.ports.websocket) return record;
-    } catch {
-      // written atomically, but a reader may still meet a half-created folder: try again
-    }
-  }
-  return undefined;
-}
-
 function signal(pid: number, name: NodeJS.Signals): void {
   try {
     process.kill(pid, name);
@@ -173,7 +148,7 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
   };
 
   const deadline = Date.now() + START_TIMEOUT_MS;
-  while (!(record = readStackRecord(stacksDir))) {
+  while (!(record = runningStacks(stacksDir)[0])) {
     if (child.exitCode !== null || child.signalCode !== null) {
       cleanup();
       const line = stderrTail.text().split('\n').find(Boolean) ?? `exit code ${child.exitCode ?? child.signalCode}`;
@@ -193,8 +168,8 @@ export async function startStack(options: StartStackOptions): Promise<RunningSta
     restUrl,
     websocketUrl: `ws://127.0.0.1:${record.ports.websocket}${new URL(record.urls.managementApi).pathname}`,
     logs,
-    meter: () => requestJson(`${restUrl}/local/meter`),
-    resetMeter: () => requestJson(`${restUrl}/local/meter/reset`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' }),
+    meter: () => fetchMeter(restUrl, { timeoutMs: REQUEST_TIMEOUT_MS }),
+    resetMeter: () => fetchMeter(restUrl, { reset: true, timeoutMs: REQUEST_TIMEOUT_MS }),
     outputTail,
     exited,
     stop: () =>

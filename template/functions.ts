@@ -3,7 +3,7 @@
  * EntryPoints sam build uses), which export to call (Handler), and the Lambda timeout.
  */
 import path from 'node:path';
-import { cfnMapping, type CfnTemplate } from './cfn-yaml';
+import { cfnMapping, type CfnTemplate, type CfnValue } from './cfn-yaml';
 import { localFunctionArn } from './intrinsics';
 
 export interface FunctionSpec {
@@ -15,6 +15,12 @@ export interface FunctionSpec {
   exportName: string;
   timeoutSeconds: number;
   memoryMb: number;
+  /** Its own Architectures, else Globals', else Lambda's default (x86_64). */
+  architecture: string;
+}
+
+function architectureOf(value: CfnValue | undefined): string | undefined {
+  return Array.isArray(value) && typeof value[0] === 'string' ? value[0] : undefined;
 }
 
 export function readFunctions(template: CfnTemplate, rootDir: string): Map<string, FunctionSpec> {
@@ -39,6 +45,7 @@ export function readFunctions(template: CfnTemplate, rootDir: string): Map<strin
       exportName: handler.slice(handler.lastIndexOf('.') + 1),
       timeoutSeconds: Number(properties.Timeout ?? globals.Timeout ?? 3),
       memoryMb: Number(properties.MemorySize ?? globals.MemorySize ?? 128),
+      architecture: architectureOf(properties.Architectures) ?? architectureOf(globals.Architectures) ?? 'x86_64',
     });
   }
   return functions;

@@ -13,6 +13,8 @@ export interface StateMachineSpec {
   definition: Record<string, unknown>;
   /** e.g. `rate(1 minute)`; undefined when the machine has no schedule. */
   scheduleExpression?: string;
+  /** EXPRESS or STANDARD (Step Functions' default when the template names none). */
+  type: string;
 }
 
 function substitute(text: string, substitutions: Record<string, string>): string {
@@ -42,7 +44,7 @@ export function readStateMachines(template: CfnTemplate, resolver: TemplateResol
         scheduleExpression = resolver.string(event.Properties?.Schedule ?? event.Properties?.ScheduleExpression, `${logicalId} schedule`);
       }
     }
-    machines.push({ logicalId, definition, scheduleExpression });
+    machines.push({ logicalId, definition, scheduleExpression, type: typeof props.Type === 'string' ? props.Type : 'STANDARD' });
   }
   return machines;
 }

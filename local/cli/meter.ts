@@ -6,7 +6,7 @@
  * JSON object on stdout; `--reset` zeroes the counts.
  */
 import { parseArgs } from 'node:util';
-import { meterTable, type MeterSnapshot } from '../meter';
+import { fetchMeter, meterTable, type MeterSnapshot } from '../meter';
 import { CommandError, runCommand, UsageError } from './run';
 import { chosenStack, loopback, STACK_OPTION, STACK_USAGE } from './stack-flag';
 
@@ -33,20 +33,11 @@ async function main(): Promise<void> {
   }
   if (positionals.length > 0) throw new UsageError(USAGE);
   const stack = chosenStack(values.stack);
-  const url = `${loopback(stack).rest}/local/meter${values.reset ? '/reset' : ''}`;
   let snapshot: MeterSnapshot;
   try {
-    const response = await fetch(url, {
-      method: values.reset ? 'POST' : 'GET',
-      ...(values.reset ? { headers: { 'Content-Type': 'application/json' }, body: '{}' } : {}),
-      signal: AbortSignal.timeout(3000),
-    });
-    if (!response.ok) throw new Error(`answered ${response.status}`);
-    snapshot = (await response.json()) as MeterSnapshot;
+    snapshot = await fetchMeter(loopback(stack).rest, { reset: values.reset, timeoutMs: 3000 });
   } catch (error) {
-    throw new CommandError(
-      `The local stack ${stack.name} did not ${values.reset ? 'reset' : 'read'} its meter (${url}: ${(error as Error).message}).`,
-    );
+    throw new CommandError(`The local stack ${stack.name} did not ${values.reset ? 'reset' : 'read'} its meter: ${(error as Error).message}.`);
   }
   if (values.json) {
     console.log(JSON.stringify(snapshot, null, 2));

@@ -4,7 +4,8 @@
  * calls, and a reset that zeroes every count.
  */
 import { Meter, messagesOf } from '../../local/meter';
-import { readTemplateFacts } from '../../local/meter/template-facts';
+import { templateFacts } from '../../local/meter/template-facts';
+import { readStack } from '../../template';
 
 function meterAt(start = Date.parse('2026-12-04T10:00:00.000Z')) {
   const clock = { now: start };
@@ -174,9 +175,9 @@ describe('Meter', () => {
   });
 });
 
-describe('readTemplateFacts', () => {
+describe('templateFacts', () => {
   it("reads each function's memory and architecture (its own or Globals') and the state machine's type", () => {
-    const facts = readTemplateFacts();
+    const facts = templateFacts(readStack({ StageName: 'local', CognitoUserPoolId: 'us-east-1_local', CognitoClientIds: ['client'] }));
     const byId = new Map(facts.functions.map((fn) => [fn.logicalId, fn]));
     expect(byId.get('HeartbeatFunction')).toEqual({ logicalId: 'HeartbeatFunction', memoryMb: 512, architecture: 'arm64' });
     expect(byId.get('SweepShardFunction')).toMatchObject({ memoryMb: 1769, architecture: 'arm64' });

@@ -39,10 +39,6 @@ export class Timers {
     for (const handle of this.live) this.host.clearTimeout(handle);
     this.live.clear();
   }
-
-  get size() {
-    return this.live.size;
-  }
 }
 
 /** The host's timers, looked up at each call (so test fake timers installed later apply). */
