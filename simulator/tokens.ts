@@ -2,9 +2,8 @@
  * Users' tokens, minted in this process with the stack's signing key, issuer and app client id (what
  * `npm run token` does), and minted again before they expire: a long run outlives a token's hour.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { loadOrCreateSigningKey, mintToken, type SigningKey } from '../local/identity-provider';
+import { stackSigningKey } from '../local/cli/stack-token';
+import { mintToken, type SigningKey } from '../local/identity-provider';
 import type { StackRecord } from '../local/stacks';
 
 /** Wall seconds a token lives (Cognito's default) and how long before its end it is replaced. */
@@ -22,9 +21,7 @@ export class TokenMinter {
   ) {}
 
   static async forStack(stack: Pick<StackRecord, 'keyDir' | 'clientId' | 'issuer'>): Promise<TokenMinter> {
-    // Never create a key: the stack accepts only tokens signed with the key it publishes.
-    if (!existsSync(path.join(stack.keyDir, 'signing-key.json'))) throw new Error(`the stack's signing key is missing from ${stack.keyDir}`);
-    return new TokenMinter(stack, await loadOrCreateSigningKey(stack.keyDir));
+    return new TokenMinter(stack, await stackSigningKey(stack));
   }
 
   /** A token for the user valid for at least RENEW_BEFORE_SECONDS more. */
